@@ -1,0 +1,100 @@
+/* Kafka helpers: librdkafka handles configured from a gb_config_t, and the
+ * consume-process-produce pipeline that ingest and matcher run.
+ *
+ * Delivery guarantee of a pipeline: at least once. Input offsets are
+ * committed (synchronously) only after every output produced for them has
+ * been acknowledged by the brokers (acks=all, idempotent producer). A crash
+ * re-delivers the uncommitted input; outputs are therefore keyed and built
+ * so that a repeat is harmless downstream.
+ *
+ * A pipeline is used from one thread. */
+#ifndef GB_KAFKA_H
+#define GB_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "gb/config.h"
+
+/**
+ * Creates a producer: acks=all, enable.idempotence=true, linger.ms=5, then
+ * the config's kafka.* pairs on top. Waits up to startup.timeout-ms for the
+ * cluster to answer a metadata request.
+ * @returns 0 and *out, or GB_EINVAL (bad property) / GB_EIO (unreachable)
+ *          with the reason in errstr.
+ */
+int gb_kafka_producer_new(rd_kafka_t **out, const gb_config_t *cfg, char *errstr,
+                          size_t errstr_size);
+
+/**
+ * Creates a consumer in `group`, subscribed to topics (ntopics of them):
+ * enable.auto.commit=false, auto.offset.reset=earliest, then the kafka.*
+ * pairs. Waits for the cluster like gb_kafka_producer_new, and checks that
+ * every topic exists (a missing topic is a configuration error).
+ */
+int gb_kafka_consumer_new(rd_kafka_t **out, const gb_config_t *cfg, const char *group,
+                          const char *const *topics, int ntopics, char *errstr,
+                          size_t errstr_size);
+
+/* Number of partitions of topic, or a negative GB_E* code. */
+int gb_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
+
+/* Value of the last header named `name` as a NUL-terminated copy in buf, or
+ * NULL when absent. */
+const char *gb_kafka_header(const rd_kafka_message_t *m, const char *name, char *buf,
+                            size_t buf_size);
+
+/* ---- pipeline ---- */
+typedef struct gb_pipeline gb_pipeline_t;
+
+/* Processes one input message; produce outputs with gb_pipeline_produce.
+ * Return 0, or a negative code to stop the pipeline (a fatal error: the
+ * batch is not committed and the service exits non-zero). */
+typedef int (*gb_pipeline_msg_fn)(gb_pipeline_t *p, const rd_kafka_message_t *m, void *ud);
+/* Called at the end of each batch, before the producer is flushed: a place
+ * to produce what was packed across messages. May be NULL. */
+typedef int (*gb_pipeline_batch_fn)(gb_pipeline_t *p, void *ud);
+
+typedef struct {
+  const char *group;
+  const char *const *topics;
+  int ntopics;
+  gb_pipeline_msg_fn on_message;
+  gb_pipeline_batch_fn on_batch_end;
+  void *ud;
+} gb_pipeline_conf_t;
+
+typedef struct {
+  uint64_t in;            /* input messages processed */
+  uint64_t out;           /* output messages acknowledged */
+  uint64_t batches;       /* batches committed */
+  uint64_t offset_resets; /* partitions reset because the offset was out of range */
+  uint64_t commit_errors; /* failed offset commits (the input will be re-delivered) */
+} gb_pipeline_stats_t;
+
+int gb_pipeline_new(gb_pipeline_t **out, const gb_config_t *cfg, const gb_pipeline_conf_t *conf,
+                    char *errstr, size_t errstr_size);
+
+/**
+ * Queues an output message (value and key are copied). headers may be NULL;
+ * ownership of headers passes to the pipeline in every case. partition may
+ * be RD_KAFKA_PARTITION_UA to let the key decide.
+ */
+int gb_pipeline_produce(gb_pipeline_t *p, const char *topic, int32_t partition, const void *key,
+                        size_t keylen, const void *value, size_t len, rd_kafka_headers_t *headers);
+
+/**
+ * Runs until *stop becomes non-zero (a signal handler sets it), then finishes
+ * the batch in hand, commits and closes the consumer.
+ * @returns 0 on a clean stop, or a negative code on a fatal error.
+ */
+int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop);
+
+const gb_pipeline_stats_t *gb_pipeline_stats(const gb_pipeline_t *p);
+rd_kafka_t *gb_pipeline_producer(gb_pipeline_t *p);
+rd_kafka_t *gb_pipeline_consumer(gb_pipeline_t *p);
+
+void gb_pipeline_free(gb_pipeline_t *p); /* NULL-safe; closes both handles */
+
+#endif

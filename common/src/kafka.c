@@ -1,0 +1,423 @@
+#include "gb/kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gb/err.h"
+#include "gb/log.h"
+
+struct gb_pipeline {
+  rd_kafka_t *consumer;
+  rd_kafka_t *producer;
+  gb_pipeline_conf_t conf;
+  int batch_max;
+  /* Next offset to commit for each partition read in the batch in hand. */
+  rd_kafka_topic_partition_list_t *pending;
+  uint64_t queued;    /* outputs queued in this batch */
+  uint64_t delivered; /* delivery reports, success */
+  uint64_t failed;    /* delivery reports, failure */
+  char failure[256];
+  gb_pipeline_stats_t stats;
+};
+
+/* Counts partitions reset for an out-of-range offset. librdkafka tells of
+ * this only in its log; see kafka_log_cb. Shared by every handle of the
+ * process, read through gb_pipeline_stats. */
+static volatile uint64_t offset_resets;
+
+static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  (void)rk;
+  char q[1024];
+  gb_log_quote(q, sizeof(q), buf);
+  /* Data aged out before it was read is data lost: say so loudly. */
+  if (strstr(buf, "out of range") || strstr(buf, "OUT_OF_RANGE")) {
+    __atomic_add_fetch(&offset_resets, 1, __ATOMIC_RELAXED);
+    gb_error("kafka.offset_out_of_range", "fac=%s msg=%s", fac, q);
+    return;
+  }
+  gb_log_level_t l = level <= 3 ? GB_LOG_ERROR : level <= 4 ? GB_LOG_WARN
+                   : level <= 6 ? GB_LOG_INFO : GB_LOG_DEBUG;
+  gb_log(l, "kafka.log", "fac=%s msg=%s", fac, q);
+}
+
+static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  (void)opaque;
+  char q[512];
+  gb_log_quote(q, sizeof(q), reason);
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+    gb_error("kafka.fatal", "err=%s reason=%s", rd_kafka_err2name(ferr), gb_log_quote(q, sizeof(q), fatal));
+    return;
+  }
+  /* Transport errors are retried by librdkafka; they are worth a warning,
+   * not a page, unless they last (the health endpoint reports that). */
+  gb_warn("kafka.error", "err=%s reason=%s", rd_kafka_err2name((rd_kafka_resp_err_t)err), q);
+}
+
+static void pipeline_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk;
+  gb_pipeline_t *p = opaque;
+  if (!p) return;
+  if (m->err) {
+    p->failed++;
+    snprintf(p->failure, sizeof(p->failure), "%s: %s", rd_kafka_topic_name(m->rkt),
+             rd_kafka_err2str(m->err));
+  } else {
+    p->delivered++;
+  }
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
+                    size_t errstr_size) {
+  char e[256];
+  if (rd_kafka_conf_set(conf, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+    snprintf(errstr, errstr_size, "kafka.%s=%s: %s", k, v, e);
+    return GB_EINVAL;
+  }
+  return 0;
+}
+
+/* Our defaults first, then the user's kafka.* pairs, which win. */
+static int conf_build(rd_kafka_conf_t **out, const gb_config_t *cfg, const char *const *defaults,
+                      char *errstr, size_t errstr_size) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  int err = 0;
+  *out = NULL;
+  rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+  rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
+  for (const char *const *d = defaults; d && *d; d += 2)
+    if ((err = conf_set(conf, d[0], d[1], errstr, errstr_size)) != 0) goto cleanup;
+  for (int i = 0; i < gb_config_kafka_count(cfg); i++) {
+    const char *k, *v;
+    gb_config_kafka_get(cfg, i, &k, &v);
+    if ((err = conf_set(conf, k, v, errstr, errstr_size)) != 0) goto cleanup;
+  }
+  *out = conf, conf = NULL;
+cleanup:
+  if (conf) rd_kafka_conf_destroy(conf);
+  return err;
+}
+
+/* Waits until the cluster answers a metadata request, bounded. */
+static int wait_cluster(rd_kafka_t *rk, int timeout_ms, char *errstr, size_t errstr_size) {
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    snprintf(errstr, errstr_size,
+             "kafka: no answer from the cluster within %d ms (%s); check "
+             "kafka.bootstrap.servers",
+             timeout_ms, rd_kafka_err2str(e));
+    return GB_EIO;
+  }
+  rd_kafka_metadata_destroy(md);
+  return 0;
+}
+
+static int new_handle(rd_kafka_t **out, rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                      char *errstr, size_t errstr_size) {
+  char e[512];
+  rd_kafka_t *rk = rd_kafka_new(type, conf, e, sizeof(e));
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    snprintf(errstr, errstr_size, "kafka: %s", e);
+    return GB_EINVAL;
+  }
+  *out = rk; /* conf is now owned by rk */
+  return 0;
+}
+
+static const char *const producer_defaults[] = {
+    "acks", "all",
+    "enable.idempotence", "true",
+    "linger.ms", "5",
+    "compression.type", "lz4",
+    "message.max.bytes", "16000000",
+    NULL};
+
+static int producer_new(rd_kafka_t **out, const gb_config_t *cfg, void *opaque, char *errstr,
+                        size_t errstr_size) {
+  rd_kafka_conf_t *conf;
+  int err = conf_build(&conf, cfg, producer_defaults, errstr, errstr_size);
+  if (err) return err;
+  rd_kafka_conf_set_dr_msg_cb(conf, pipeline_dr_cb);
+  rd_kafka_conf_set_opaque(conf, opaque);
+  rd_kafka_t *rk;
+  if ((err = new_handle(&rk, RD_KAFKA_PRODUCER, conf, errstr, errstr_size)) != 0) return err;
+  if ((err = wait_cluster(rk, (int)gb_config_int(cfg, "startup.timeout-ms"), errstr,
+                          errstr_size)) != 0) {
+    rd_kafka_destroy(rk);
+    return err;
+  }
+  *out = rk;
+  return 0;
+}
+
+int gb_kafka_producer_new(rd_kafka_t **out, const gb_config_t *cfg, char *errstr,
+                          size_t errstr_size) {
+  return producer_new(out, cfg, NULL, errstr, errstr_size);
+}
+
+int gb_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms) {
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  if (!rkt) return GB_ENOMEM;
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+  int n = GB_EIO;
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    n = GB_ENOTFOUND;
+    if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topics[0].partition_cnt > 0)
+      n = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+  }
+  rd_kafka_topic_destroy(rkt);
+  return n;
+}
+
+const char *gb_kafka_header(const rd_kafka_message_t *m, const char *name, char *buf,
+                            size_t buf_size) {
+  rd_kafka_headers_t *hdrs = NULL;
+  const void *v;
+  size_t len;
+  if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return NULL;
+  if (rd_kafka_header_get_last(hdrs, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR) return NULL;
+  if (!v || buf_size == 0) return NULL;
+  if (len >= buf_size) len = buf_size - 1;
+  memcpy(buf, v, len);
+  buf[len] = '\0';
+  return buf;
+}
+
+/* ---- consumer and pipeline ---- */
+
+static void pipeline_commit(gb_pipeline_t *p);
+
+static int pipeline_finish_batch(gb_pipeline_t *p) {
+  if (p->conf.on_batch_end) {
+    int err = p->conf.on_batch_end(p, p->conf.ud);
+    if (err) return err;
+  }
+  /* Every output must be acknowledged before its input is committed. The
+   * wait is bounded by the producer's message.timeout.ms, after which a
+   * message fails instead of staying queued. */
+  while (rd_kafka_outq_len(p->producer) > 0) rd_kafka_flush(p->producer, 1000);
+  if (p->failed) {
+    gb_error("pipeline.delivery_failed", "failed=%llu last=\"%s\" action=exit_without_commit",
+             (unsigned long long)p->failed, p->failure);
+    return GB_EIO;
+  }
+  p->stats.out += p->delivered;
+  p->delivered = 0;
+  p->queued = 0;
+  pipeline_commit(p);
+  return 0;
+}
+
+static void pipeline_commit(gb_pipeline_t *p) {
+  if (p->pending->cnt == 0) return;
+  rd_kafka_resp_err_t e = rd_kafka_commit(p->consumer, p->pending, 0 /* sync */);
+  if (e) {
+    /* The input will be read again by whoever owns the partition next:
+     * a duplicate downstream, never a loss. */
+    p->stats.commit_errors++;
+    gb_warn("pipeline.commit_failed", "err=%s partitions=%d", rd_kafka_err2name(e),
+            p->pending->cnt);
+  } else {
+    p->stats.batches++;
+  }
+  rd_kafka_topic_partition_list_destroy(p->pending);
+  p->pending = rd_kafka_topic_partition_list_new(8);
+}
+
+static void pipeline_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t *parts, void *opaque) {
+  gb_pipeline_t *p = opaque;
+  int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  for (int i = 0; i < parts->cnt; i++)
+    gb_info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "kafka.assigned" : "kafka.revoked",
+            "topic=%s partition=%d", parts->elems[i].topic, (int)parts->elems[i].partition);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (cooperative)
+      rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+    else
+      rd_kafka_assign(rk, parts);
+    return;
+  }
+  /* Revoked: finish and commit what we hold, so the next owner starts where
+   * we stopped instead of repeating the batch. */
+  if (p && p->pending->cnt > 0 && pipeline_finish_batch(p) != 0)
+    gb_error("pipeline.revoke_flush_failed", "partitions=%d", parts->cnt);
+  if (cooperative)
+    rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+  else
+    rd_kafka_assign(rk, NULL);
+}
+
+static const char *const consumer_defaults[] = {
+    "enable.auto.commit", "false",
+    "auto.offset.reset", "earliest",
+    "enable.partition.eof", "false",
+    "session.timeout.ms", "10000",
+    "fetch.max.bytes", "52428800",
+    NULL};
+
+static int consumer_new(rd_kafka_t **out, const gb_config_t *cfg, const char *group,
+                        const char *const *topics, int ntopics, void *opaque, char *errstr,
+                        size_t errstr_size) {
+  rd_kafka_conf_t *conf;
+  rd_kafka_t *rk = NULL;
+  rd_kafka_topic_partition_list_t *sub = NULL;
+  int err = conf_build(&conf, cfg, consumer_defaults, errstr, errstr_size);
+  if (err) return err;
+  if ((err = conf_set(conf, "group.id", group, errstr, errstr_size)) != 0) {
+    rd_kafka_conf_destroy(conf);
+    return err;
+  }
+  rd_kafka_conf_set_rebalance_cb(conf, pipeline_rebalance_cb);
+  rd_kafka_conf_set_opaque(conf, opaque);
+  if ((err = new_handle(&rk, RD_KAFKA_CONSUMER, conf, errstr, errstr_size)) != 0) return err;
+  if ((err = wait_cluster(rk, (int)gb_config_int(cfg, "startup.timeout-ms"), errstr,
+                          errstr_size)) != 0)
+    goto cleanup;
+  for (int i = 0; i < ntopics; i++) {
+    if (gb_kafka_partition_count(rk, topics[i], 5000) <= 0) {
+      snprintf(errstr, errstr_size, "kafka: topic '%s' does not exist (create it, or fix the "
+               "topic.* option)", topics[i]);
+      err = GB_EINVAL;
+      goto cleanup;
+    }
+  }
+  rd_kafka_poll_set_consumer(rk);
+  sub = rd_kafka_topic_partition_list_new(ntopics);
+  for (int i = 0; i < ntopics; i++)
+    rd_kafka_topic_partition_list_add(sub, topics[i], RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, sub);
+  if (e) {
+    snprintf(errstr, errstr_size, "kafka: subscribe: %s", rd_kafka_err2str(e));
+    err = GB_EIO;
+    goto cleanup;
+  }
+  *out = rk, rk = NULL;
+cleanup:
+  if (sub) rd_kafka_topic_partition_list_destroy(sub);
+  if (rk) rd_kafka_destroy(rk);
+  return err;
+}
+
+int gb_kafka_consumer_new(rd_kafka_t **out, const gb_config_t *cfg, const char *group,
+                          const char *const *topics, int ntopics, char *errstr,
+                          size_t errstr_size) {
+  return consumer_new(out, cfg, group, topics, ntopics, NULL, errstr, errstr_size);
+}
+
+int gb_pipeline_new(gb_pipeline_t **out, const gb_config_t *cfg, const gb_pipeline_conf_t *conf,
+                    char *errstr, size_t errstr_size) {
+  int err = GB_ENOMEM;
+  gb_pipeline_t *p = calloc(1, sizeof(*p));
+  *out = NULL;
+  if (!p) goto cleanup;
+  p->conf = *conf;
+  p->batch_max = (int)gb_config_int(cfg, "batch.max");
+  p->pending = rd_kafka_topic_partition_list_new(8);
+  if ((err = producer_new(&p->producer, cfg, p, errstr, errstr_size)) != 0) goto cleanup;
+  if ((err = consumer_new(&p->consumer, cfg, conf->group, conf->topics, conf->ntopics, p,
+                          errstr, errstr_size)) != 0)
+    goto cleanup;
+  *out = p, p = NULL;
+cleanup:
+  gb_pipeline_free(p);
+  return err;
+}
+
+int gb_pipeline_produce(gb_pipeline_t *p, const char *topic, int32_t partition, const void *key,
+                        size_t keylen, const void *value, size_t len,
+                        rd_kafka_headers_t *headers) {
+  for (;;) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        headers ? RD_KAFKA_V_HEADERS(headers) : RD_KAFKA_V_END, RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      p->queued++;
+      return 0; /* headers now owned by the message */
+    }
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      /* Back-pressure: serve delivery reports until there is room. */
+      rd_kafka_poll(p->producer, 100);
+      continue;
+    }
+    if (headers) rd_kafka_headers_destroy(headers);
+    gb_error("pipeline.produce_failed", "topic=%s err=%s", topic, rd_kafka_err2name(e));
+    return e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? GB_ETOOBIG : GB_EIO;
+  }
+}
+
+static void pending_mark(gb_pipeline_t *p, const rd_kafka_message_t *m) {
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  rd_kafka_topic_partition_t *tp =
+      rd_kafka_topic_partition_list_find(p->pending, topic, m->partition);
+  if (!tp) tp = rd_kafka_topic_partition_list_add(p->pending, topic, m->partition);
+  tp->offset = m->offset + 1;
+}
+
+int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop) {
+  int err = 0;
+  while (!*stop) {
+    int n = 0;
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, 100);
+    while (m) {
+      if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+          gb_warn("kafka.consume_error", "err=%s msg=\"%s\"", rd_kafka_err2name(m->err),
+                  rd_kafka_message_errstr(m));
+      } else {
+        err = p->conf.on_message(p, m, p->conf.ud);
+        if (err) {
+          rd_kafka_message_destroy(m);
+          goto done;
+        }
+        p->stats.in++;
+        pending_mark(p, m);
+        n++;
+      }
+      rd_kafka_message_destroy(m);
+      if (n >= p->batch_max) break;
+      m = rd_kafka_consumer_poll(p->consumer, 0);
+    }
+    if (p->pending->cnt > 0 && (err = pipeline_finish_batch(p)) != 0) goto done;
+    rd_kafka_poll(p->producer, 0);
+  }
+  err = pipeline_finish_batch(p);
+done:
+  p->stats.offset_resets = __atomic_load_n(&offset_resets, __ATOMIC_RELAXED);
+  gb_info("pipeline.stopped", "in=%llu out=%llu batches=%llu commit_errors=%llu clean=%s",
+          (unsigned long long)p->stats.in, (unsigned long long)p->stats.out,
+          (unsigned long long)p->stats.batches, (unsigned long long)p->stats.commit_errors,
+          err ? "no" : "yes");
+  /* Leaves the group at once, so a replacement gets our partitions without
+   * waiting for the session to time out. */
+  rd_kafka_consumer_close(p->consumer);
+  return err;
+}
+
+const gb_pipeline_stats_t *gb_pipeline_stats(const gb_pipeline_t *p) {
+  ((gb_pipeline_t *)p)->stats.offset_resets = __atomic_load_n(&offset_resets, __ATOMIC_RELAXED);
+  return &p->stats;
+}
+
+rd_kafka_t *gb_pipeline_producer(gb_pipeline_t *p) { return p->producer; }
+rd_kafka_t *gb_pipeline_consumer(gb_pipeline_t *p) { return p->consumer; }
+
+void gb_pipeline_free(gb_pipeline_t *p) {
+  if (!p) return;
+  if (p->consumer) rd_kafka_destroy(p->consumer);
+  if (p->producer) {
+    rd_kafka_flush(p->producer, 5000);
+    rd_kafka_destroy(p->producer);
+  }
+  if (p->pending) rd_kafka_topic_partition_list_destroy(p->pending);
+  free(p);
+}

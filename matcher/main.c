@@ -1,0 +1,75 @@
+/* matcher: owns the protected-person index and the fraud list (applies
+ * gb.registry and gb.intel to Redis) and decides, for every canonical event
+ * (gb.events), whether a protected person is being targeted now. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gb/log.h"
+#include "gb/service.h"
+#include "matcher.h"
+
+static const gb_opt_t matcher_opts[] = {
+    {"matcher.group", GB_OPT_STRING, "gb-matcher", 0, 0, "Kafka consumer group of matcher workers."},
+    {"matcher.call-threshold-s", GB_OPT_INT, "60", 1, 86400,
+     "A call with a fraud number this long or longer alerts (rule 1), seconds."},
+    GB_OPT_END,
+};
+
+static int on_message(gb_pipeline_t *p, const rd_kafka_message_t *m, void *ud) {
+  matcher_t *mt = ud;
+  (void)p;
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  if (strcmp(topic, mt->topic_events) == 0) return matcher_events_match(mt, m);
+  if (strcmp(topic, mt->topic_registry) == 0) return matcher_registry_apply(mt, m);
+  if (strcmp(topic, mt->topic_intel) == 0) return matcher_intel_apply(mt, m);
+  gb_warn("message.unexpected_topic", "topic=%s", topic);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const gb_opt_t *const tables[] = {gb_common_opts, gb_numkey_opts, matcher_opts, NULL};
+  gb_config_t *cfg = gb_service_init(
+      "matcher",
+      "Keeps the protected-person index and the fraud list, and turns canonical events into "
+      "alerts (gb.alerts).",
+      tables, argc, argv);
+  char errstr[512];
+  matcher_t mt = {0};
+  mt.cfg = cfg;
+  mt.prefix = gb_config_str(cfg, "redis.prefix");
+  mt.topic_registry = gb_config_str(cfg, "topic.registry");
+  mt.topic_results = gb_config_str(cfg, "topic.registry-results");
+  mt.topic_intel = gb_config_str(cfg, "topic.intel");
+  mt.topic_events = gb_config_str(cfg, "topic.events");
+  mt.topic_alerts = gb_config_str(cfg, "topic.alerts");
+  mt.topic_dlq = gb_config_str(cfg, "topic.dlq");
+  mt.call_threshold_s = (uint32_t)gb_config_int(cfg, "matcher.call-threshold-s");
+  if (gb_numkey_load(&mt.numkey, cfg, errstr, sizeof(errstr)) != 0)
+    gb_service_die("config", errstr);
+  if (gb_redis_connect(&mt.redis, gb_config_str(cfg, "redis.url"),
+                       (int)gb_config_int(cfg, "redis.timeout-ms"),
+                       (int)gb_config_int(cfg, "startup.timeout-ms"), errstr,
+                       sizeof(errstr)) != 0)
+    gb_service_die("redis", errstr);
+
+  const char *topics[] = {mt.topic_registry, mt.topic_intel, mt.topic_events};
+  gb_pipeline_conf_t pc = {
+      .group = gb_config_str(cfg, "matcher.group"),
+      .topics = topics,
+      .ntopics = 3,
+      .on_message = on_message,
+      .ud = &mt,
+  };
+  if (gb_pipeline_new(&mt.p, cfg, &pc, errstr, sizeof(errstr)) != 0)
+    gb_service_die("kafka", errstr);
+  gb_info("matcher.started", "redis=%s threshold_s=%u", gb_redis_url(mt.redis),
+          mt.call_threshold_s);
+  int err = gb_pipeline_run(mt.p, &gb_service_stop);
+  gb_info("matcher.stopped", "in=%llu alerts=%llu dead=%llu",
+          (unsigned long long)gb_pipeline_stats(mt.p)->in, (unsigned long long)mt.alerts,
+          (unsigned long long)mt.dead);
+  gb_pipeline_free(mt.p);
+  gb_redis_free(mt.redis);
+  gb_config_free(cfg);
+  return err ? 1 : 0;
+}

@@ -1,0 +1,37 @@
+/* matcher's state, shared by its parts: the registry and intel appliers
+ * (which own the Redis index) and the event matcher. Everything runs on the
+ * pipeline thread. */
+#ifndef MATCHER_MATCHER_H
+#define MATCHER_MATCHER_H
+
+#include <stdint.h>
+
+#include "gb/config.h"
+#include "gb/kafka.h"
+#include "gb/numkey.h"
+#include "gb/redis.h"
+
+typedef struct {
+  const gb_config_t *cfg;
+  gb_pipeline_t *p;
+  gb_redis_t *redis;
+  gb_numkey_t numkey;
+  const char *prefix;
+  const char *topic_registry;
+  const char *topic_results;
+  const char *topic_intel;
+  const char *topic_events;
+  const char *topic_alerts;
+  const char *topic_dlq;
+  uint32_t call_threshold_s;
+  uint64_t alerts;
+  uint64_t dead;
+} matcher_t;
+
+/* Each handles one message of its topic; returns 0, or a negative code for a
+ * fatal error (Redis down: the batch is not committed and is read again). */
+int matcher_registry_apply(matcher_t *mt, const rd_kafka_message_t *m);
+int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m);
+int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m);
+
+#endif

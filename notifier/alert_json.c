@@ -1,0 +1,70 @@
+#include "alert_json.h"
+
+#include <jansson.h>
+
+#include "gb/timeparse.h"
+
+const char *alert_risk_name(Goldenbell__V1__Risk r) {
+  switch (r) {
+  case GOLDENBELL__V1__RISK__RISK_LOW: return "low";
+  case GOLDENBELL__V1__RISK__RISK_MEDIUM: return "medium";
+  case GOLDENBELL__V1__RISK__RISK_HIGH: return "high";
+  default: return "unknown";
+  }
+}
+
+const char *alert_rule_name(Goldenbell__V1__Rule r) {
+  switch (r) {
+  case GOLDENBELL__V1__RULE__RULE_LONG_FRAUD_CALL: return "long_fraud_call";
+  case GOLDENBELL__V1__RULE__RULE_FRAUD_SITE_OR_APP: return "fraud_site_or_app";
+  case GOLDENBELL__V1__RULE__RULE_FRAUD_CONTACT: return "fraud_contact";
+  case GOLDENBELL__V1__RULE__RULE_INTERNATIONAL_CALLS: return "international_calls";
+  case GOLDENBELL__V1__RULE__RULE_COMBINATION: return "combination";
+  case GOLDENBELL__V1__RULE__RULE_RETRO_HUNT: return "retro_hunt";
+  default: return "unknown";
+  }
+}
+
+static json_t *event_json(const Goldenbell__V1__Event *e) {
+  char ts[40];
+  gb_time_format(ts, sizeof(ts), e->ts_ms);
+  json_t *o = json_pack("{s:s, s:s, s:s}", "event_id", e->event_id, "subject", e->subject,
+                        "time", ts);
+  if (o && e->body_case == GOLDENBELL__V1__EVENT__BODY_CALL && e->call) {
+    const Goldenbell__V1__CallView *c = e->call;
+    json_object_set_new(o, "call", json_pack("{s:s, s:s, s:b, s:i, s:s, s:b, s:s}",
+                                             "call_id", c->call_id, "counterpart", c->counterpart,
+                                             "outgoing", c->outgoing, "duration_s",
+                                             (json_int_t)c->duration_s, "status",
+                                             c->status == GOLDENBELL__V1__CALL_STATUS__CALL_STATUS_ONGOING
+                                                 ? "ongoing" : "final",
+                                             "international", c->international, "carrier",
+                                             c->carrier));
+  }
+  return o;
+}
+
+char *alert_to_json(const Goldenbell__V1__Alert *a) {
+  char created[40], updated[40];
+  gb_time_format(created, sizeof(created), a->created_ms);
+  gb_time_format(updated, sizeof(updated), a->updated_ms);
+  json_t *prot = json_array();
+  for (size_t i = 0; i < a->n_protectors; i++) {
+    const Goldenbell__V1__Protector *p = a->protectors[i];
+    json_array_append_new(prot, json_pack("{s:s, s:s, s:s, s:b}", "registrant", p->registrant,
+                                          "station_id", p->station_id, "relation", p->relation,
+                                          "following", p->following));
+  }
+  json_t *evs = json_array();
+  for (size_t i = 0; i < a->n_events; i++) json_array_append_new(evs, event_json(a->events[i]));
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:o}",
+                        "alert_id", a->alert_id, "station_id", a->station_id, "subject",
+                        a->subject, "risk", alert_risk_name(a->risk), "rule",
+                        alert_rule_name(a->rule), "evidence", a->evidence, "created", created,
+                        "updated", updated, "count", (json_int_t)a->count, "revision",
+                        (json_int_t)a->revision, "protectors", prot, "events", evs);
+  if (!o) return NULL;
+  char *s = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  return s;
+}

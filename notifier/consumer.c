@@ -1,0 +1,156 @@
+/* gb.alerts on the loop thread: librdkafka writes a byte to a pipe when its
+ * queue turns non-empty; the loop polls the pipe and drains the queue. A
+ * timer polls too, so that an idle consumer still serves rebalances and
+ * stays in its group (max.poll.interval.ms). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alert_json.h"
+#include "feed.h"
+#include "gb/err.h"
+#include "gb/kafka.h"
+#include "gb/log.h"
+#include "notifier.h"
+
+#define DRAIN_MAX 500
+
+static void fatal(notifier_t *n, const char *why) {
+  gb_error("notifier.fatal", "reason=\"%s\" action=exit_without_commit", why);
+  n->exit_code = 1;
+  uv_stop(n->loop);
+}
+
+/* Returns 0 when the message is done with (stored and pushed, or skipped as
+ * unusable), GB_EIO when it must be read again. */
+static int handle(notifier_t *n, const rd_kafka_message_t *m) {
+  Goldenbell__V1__Alert *a = goldenbell__v1__alert__unpack(NULL, m->len, m->payload);
+  if (!a) {
+    gb_error("alert.undecodable", "partition=%d offset=%lld", (int)m->partition,
+             (long long)m->offset);
+    return 0;
+  }
+  int err = 0;
+  char *json = alert_to_json(a);
+  if (!json) {
+    err = GB_ENOMEM;
+    goto out;
+  }
+  char id[48];
+  const char *event = "alert";
+  int stored = feed_store(n->redis, n->prefix, a->station_id, a->alert_id, a->updated_ms, json,
+                          id, sizeof(id), &event);
+  if (stored < 0) {
+    err = stored;
+    goto out;
+  }
+  n->alerts_in++;
+  if (stored == 0) {
+    gb_debug("alert.duplicate", "alert=%s station=%s", a->alert_id, a->station_id);
+    goto out;
+  }
+  int devices = hub_broadcast(&n->hub, a->station_id, id, event, json, strlen(json));
+  n->alerts_pushed++;
+  gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d",
+          a->alert_id, a->station_id, alert_risk_name(a->risk), event, id, devices);
+out:
+  free(json);
+  goldenbell__v1__alert__free_unpacked(a, NULL);
+  return err;
+}
+
+static void on_timer_cb(uv_timer_t *t);
+
+static void drain(notifier_t *n) {
+  if (n->stopping) return;
+  rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(4);
+  rd_kafka_message_t *m;
+  int count = 0;
+  while (count < DRAIN_MAX && (m = rd_kafka_consumer_poll(n->consumer, 0)) != NULL) {
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        gb_warn("kafka.consume_error", "err=%s", rd_kafka_err2name(m->err));
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (handle(n, m) != 0) {
+      rd_kafka_message_destroy(m);
+      /* Redis is down: stop without committing this message; it is read
+       * again after the restart. */
+      rd_kafka_topic_partition_list_destroy(offsets);
+      fatal(n, "redis unavailable while storing an alert");
+      return;
+    }
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    rd_kafka_topic_partition_t *tp =
+        rd_kafka_topic_partition_list_find(offsets, topic, m->partition);
+    if (!tp) tp = rd_kafka_topic_partition_list_add(offsets, topic, m->partition);
+    tp->offset = m->offset + 1;
+    rd_kafka_message_destroy(m);
+    count++;
+  }
+  if (offsets->cnt > 0) {
+    rd_kafka_resp_err_t e = rd_kafka_commit(n->consumer, offsets, 0);
+    if (e) gb_warn("kafka.commit_failed", "err=%s", rd_kafka_err2name(e));
+  }
+  rd_kafka_topic_partition_list_destroy(offsets);
+  /* More may be waiting: the pipe only signals an empty queue turning
+   * non-empty. */
+  if (count == DRAIN_MAX) uv_timer_start(&n->poll_timer, on_timer_cb, 0, 0);
+}
+
+static void on_wake(uv_poll_t *h, int status, int events) {
+  notifier_t *n = h->data;
+  (void)status, (void)events;
+  char buf[64];
+  while (read(n->wake_fds[0], buf, sizeof(buf)) > 0) {
+  }
+  drain(n);
+}
+
+static void on_timer_cb(uv_timer_t *t) {
+  notifier_t *n = t->data;
+  drain(n);
+  if (!n->stopping) uv_timer_start(&n->poll_timer, on_timer_cb, 200, 0);
+}
+
+int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size) {
+  const char *topics[] = {gb_config_str(n->cfg, "topic.alerts")};
+  int err = gb_kafka_consumer_new(&n->consumer, n->cfg, gb_config_str(n->cfg, "notifier.group"),
+                                  topics, 1, errstr, errstr_size);
+  if (err) return err;
+  if (pipe(n->wake_fds) != 0) {
+    snprintf(errstr, errstr_size, "pipe failed");
+    return GB_EIO;
+  }
+  for (int i = 0; i < 2; i++) fcntl(n->wake_fds[i], F_SETFL, O_NONBLOCK);
+  n->queue = rd_kafka_queue_get_consumer(n->consumer);
+  rd_kafka_queue_io_event_enable(n->queue, n->wake_fds[1], "1", 1);
+  uv_poll_init(n->loop, &n->wake, n->wake_fds[0]);
+  n->wake.data = n;
+  uv_poll_start(&n->wake, UV_READABLE, on_wake);
+  uv_timer_init(n->loop, &n->poll_timer);
+  n->poll_timer.data = n;
+  uv_timer_start(&n->poll_timer, on_timer_cb, 0, 0);
+  return 0;
+}
+
+void notifier_consumer_stop(notifier_t *n) {
+  n->stopping = 1;
+  if (!n->consumer) return;
+  uv_poll_stop(&n->wake);
+  uv_close((uv_handle_t *)&n->wake, NULL);
+  uv_timer_stop(&n->poll_timer);
+  uv_close((uv_handle_t *)&n->poll_timer, NULL);
+  rd_kafka_queue_io_event_enable(n->queue, -1, NULL, 0);
+  rd_kafka_queue_destroy(n->queue);
+  /* Every handled message was committed in drain(); leave the group now so
+   * that a replacement takes our partitions at once. */
+  rd_kafka_consumer_close(n->consumer);
+  rd_kafka_destroy(n->consumer);
+  n->consumer = NULL;
+  close(n->wake_fds[0]);
+  close(n->wake_fds[1]);
+}

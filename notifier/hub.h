@@ -1,0 +1,30 @@
+/* The devices connected to this notifier process, by station. Loop thread
+ * only. */
+#ifndef NOTIFIER_HUB_H
+#define NOTIFIER_HUB_H
+
+#include <stddef.h>
+
+#include "gb/http.h"
+
+typedef struct hub_sub {
+  gb_sse_t *stream;
+  char station[65];
+  struct hub_sub *prev, *next;
+} hub_sub_t;
+
+typedef struct {
+  hub_sub_t *head;
+  int count;
+} hub_t;
+
+/* Adds a stream for station; the hub does not own the stream. Returns the
+ * subscription (owned by the hub until hub_remove), or NULL. */
+hub_sub_t *hub_add(hub_t *h, gb_sse_t *stream, const char *station);
+void hub_remove(hub_t *h, hub_sub_t *s);
+
+/* Sends one event to every stream of station; returns how many got it. */
+int hub_broadcast(hub_t *h, const char *station, const char *id, const char *event,
+                  const char *data, size_t len);
+
+#endif

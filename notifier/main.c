@@ -1,0 +1,82 @@
+/* notifier: delivers alerts (gb.alerts) to the officers' devices of the
+ * alert's station over the push stream, and serves the HTTP API. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gb/err.h"
+#include "gb/log.h"
+#include "gb/service.h"
+#include "notifier.h"
+
+static const gb_opt_t notifier_opts[] = {
+    {"notifier.group", GB_OPT_STRING, "gb-notifier", 0, 0,
+     "Kafka consumer group of notifier workers."},
+    {"http.host", GB_OPT_STRING, "127.0.0.1", 0, 0, "Address the HTTP API listens on."},
+    {"http.port", GB_OPT_INT, "8080", 0, 65535, "Port of the HTTP API; 0 picks a free one."},
+    {"http.max-connections", GB_OPT_INT, "10000", 1, 1000000,
+     "Most open HTTP connections (devices included); more are refused with 503."},
+    GB_OPT_END,
+};
+
+static void on_healthz(gb_http_req_t *req, void *ud) {
+  (void)ud;
+  gb_http_respond(req, 200, "text/plain", NULL, "ok\n", 3);
+}
+
+static void on_signal(uv_signal_t *h, int sig) {
+  notifier_t *n = h->data;
+  gb_info("notifier.stopping", "signal=%d", sig);
+  uv_stop(n->loop);
+}
+
+int main(int argc, char **argv) {
+  const gb_opt_t *const tables[] = {gb_common_opts, notifier_opts, NULL};
+  gb_config_t *cfg = gb_service_init(
+      "notifier", "Delivers alerts to the officers' devices and serves the HTTP API.", tables,
+      argc, argv);
+  char errstr[512];
+  notifier_t n;
+  memset(&n, 0, sizeof(n));
+  n.cfg = cfg;
+  n.loop = uv_default_loop();
+  n.prefix = gb_config_str(cfg, "redis.prefix");
+  if (gb_redis_connect(&n.redis, gb_config_str(cfg, "redis.url"),
+                       (int)gb_config_int(cfg, "redis.timeout-ms"),
+                       (int)gb_config_int(cfg, "startup.timeout-ms"), errstr,
+                       sizeof(errstr)) != 0)
+    gb_service_die("redis", errstr);
+  gb_http_conf_t hc = {
+      .host = gb_config_str(cfg, "http.host"),
+      .port = (int)gb_config_int(cfg, "http.port"),
+      .max_connections = (int)gb_config_int(cfg, "http.max-connections"),
+  };
+  if (gb_http_server_new(&n.http, n.loop, &hc, errstr, sizeof(errstr)) != 0)
+    gb_service_die("http", errstr);
+  gb_http_route(n.http, "GET", "/healthz", on_healthz, &n);
+  gb_http_route(n.http, "GET", "/v1/stream", notifier_stream_handler, &n);
+  if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
+
+  uv_signal_init(n.loop, &n.sigterm);
+  uv_signal_init(n.loop, &n.sigint);
+  n.sigterm.data = n.sigint.data = &n;
+  uv_signal_start(&n.sigterm, on_signal, SIGTERM);
+  uv_signal_start(&n.sigint, on_signal, SIGINT);
+  gb_info("notifier.started", "http=%s:%d", hc.host, gb_http_server_port(n.http));
+
+  uv_run(n.loop, UV_RUN_DEFAULT);
+
+  /* Every handled alert is committed as it is handled; closing the consumer
+   * leaves the group, closing the server ends the devices' streams (they
+   * reconnect elsewhere and resume). */
+  notifier_consumer_stop(&n);
+  gb_http_server_close(n.http);
+  uv_close((uv_handle_t *)&n.sigterm, NULL);
+  uv_close((uv_handle_t *)&n.sigint, NULL);
+  uv_run(n.loop, UV_RUN_DEFAULT);
+  uv_loop_close(n.loop);
+  gb_info("notifier.stopped", "alerts_in=%llu pushed=%llu exit=%d",
+          (unsigned long long)n.alerts_in, (unsigned long long)n.alerts_pushed, n.exit_code);
+  gb_redis_free(n.redis);
+  gb_config_free(cfg);
+  return n.exit_code;
+}

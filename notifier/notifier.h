@@ -1,0 +1,43 @@
+/* notifier's state. Everything runs on one libuv loop thread: the HTTP
+ * server, the push streams and the Kafka consumer (woken through an fd that
+ * librdkafka signals when messages arrive). */
+#ifndef NOTIFIER_NOTIFIER_H
+#define NOTIFIER_NOTIFIER_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "gb/config.h"
+#include "gb/http.h"
+#include "gb/redis.h"
+#include "hub.h"
+
+typedef struct notifier {
+  const gb_config_t *cfg;
+  uv_loop_t *loop;
+  gb_http_server_t *http;
+  gb_redis_t *redis;
+  const char *prefix;
+  hub_t hub;
+  /* Kafka */
+  rd_kafka_t *consumer;
+  rd_kafka_queue_t *queue;
+  int wake_fds[2];
+  uv_poll_t wake;
+  uv_timer_t poll_timer;
+  uv_signal_t sigterm, sigint;
+  int stopping;
+  int exit_code;
+  uint64_t alerts_in;
+  uint64_t alerts_pushed;
+} notifier_t;
+
+/* consumer.c: reads gb.alerts on the loop; returns 0 or a GB_E* code. */
+int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size);
+void notifier_consumer_stop(notifier_t *n);
+
+/* stream.c: GET /v1/stream, the officers' devices' push stream. */
+void notifier_stream_handler(gb_http_req_t *req, void *ud);
+
+#endif

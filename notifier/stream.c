@@ -1,0 +1,79 @@
+/* GET /v1/stream?station=<id>: an officer's device's push stream
+ * (Server-Sent Events). Each alert for the station arrives as an event whose
+ * id is its feed entry id; a device that reconnects with Last-Event-ID (or
+ * ?last_event_id=) first receives everything it missed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "gb/log.h"
+#include "notifier.h"
+
+#define REPLAY_MAX 1000
+
+typedef struct {
+  notifier_t *n;
+  hub_sub_t *sub;
+} stream_ctx_t;
+
+static void on_close(gb_sse_t *s, void *ud) {
+  stream_ctx_t *c = ud;
+  (void)s;
+  if (c->sub) {
+    gb_info("stream.closed", "station=%s devices=%d", c->sub->station, c->n->hub.count - 1);
+    hub_remove(&c->n->hub, c->sub);
+  }
+  free(c);
+}
+
+static void replay_one(const char *id, const char *event, const char *json, void *ud) {
+  gb_sse_send(ud, id, event, json, strlen(json));
+}
+
+static int valid_station(const char *s) {
+  size_t len = strlen(s);
+  return len > 0 && len <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_.") == len;
+}
+
+void notifier_stream_handler(gb_http_req_t *req, void *ud) {
+  notifier_t *n = ud;
+  char station[128], last[64];
+  const char *st = gb_http_req_query_param(req, "station", station, sizeof(station));
+  if (!st || !valid_station(st)) {
+    static const char body[] =
+        "{\"error\":\"station: give ?station=<id> (letters, digits, - _ .; at most 64)\"}";
+    gb_http_respond(req, 400, "application/json", NULL, body, sizeof(body) - 1);
+    return;
+  }
+  const char *resume = gb_http_req_header(req, "last-event-id");
+  if (!resume) resume = gb_http_req_query_param(req, "last_event_id", last, sizeof(last));
+  stream_ctx_t *c = calloc(1, sizeof(*c));
+  if (!c) {
+    gb_http_respond(req, 503, "text/plain", NULL, "out of memory\n", 14);
+    return;
+  }
+  char resume_copy[64] = "";
+  if (resume) snprintf(resume_copy, sizeof(resume_copy), "%s", resume);
+  c->n = n;
+  gb_sse_t *s = gb_http_sse_start(req, on_close, c);
+  if (!s) {
+    free(c);
+    return;
+  }
+  c->sub = hub_add(&n->hub, s, st);
+  if (!c->sub) {
+    gb_sse_close(s);
+    return;
+  }
+  /* Subscribed before replaying: on this one thread no alert can slip in
+   * between, and none is sent twice. */
+  int replayed = 0;
+  if (resume_copy[0]) {
+    replayed = feed_replay(n->redis, n->prefix, st, resume_copy, REPLAY_MAX, replay_one, s);
+    if (replayed < 0) gb_warn("stream.replay_failed", "station=%s", st);
+  }
+  gb_info("stream.opened", "station=%s resume=%s replayed=%d devices=%d", st,
+          resume_copy[0] ? resume_copy : "-", replayed, n->hub.count);
+}

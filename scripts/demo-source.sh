@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The demo's outside world, published with kcat as partners would: the
+# registration back end registers a few people at two stations, the
+# intelligence feed lists a few fraud numbers, and carriers send a steady
+# flow of call records in which, every few seconds, a fraud number calls a
+# protected person and stays on the line (interim records at 30 s and 75 s,
+# then a final one), which alerts the person's station.
+#
+#   scripts/demo-source.sh BOOTSTRAP [--duration S]   (0 = until stopped)
+set -euo pipefail
+bootstrap=$1
+duration=0
+[ "${2:-}" = "--duration" ] && duration=$3
+kc=(kcat -P -b "$bootstrap" -K '|' -H content-type=application/json -X enable.idempotence=true -X acks=all)
+
+stations=(st-yongfu st-yongfu st-yongfu st-binhai st-binhai)
+people=(13900139000 "138 0013 8001" +86-137-0013-7002 008613600136003 "(+86) 135 0013 5004")
+fraud=(+8617000000000 "0086 171 0000 0001" +85261234567)
+
+ts() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+
+{
+  for i in "${!people[@]}"; do
+    printf '%s|{"request_id":"demo-reg-%d","op":"register","registrant":"%s","station_id":"%s","following":true}\n' \
+      "${people[$i]}" "$i" "${people[$i]}" "${stations[$i]}"
+  done
+} | "${kc[@]}" -t gb.registry
+{
+  for f in "${fraud[@]}"; do
+    printf 'phone:%s|{"kind":"phone","value":"%s","action":"add","source":"demo-intel","confidence":95}\n' "$f" "$f"
+  done
+} | "${kc[@]}" -t gb.intel
+echo "demo-source: registered ${#people[@]} people at 2 stations, listed ${#fraud[@]} fraud numbers" >&2
+
+start=$(date +%s)
+n=0
+while [ "$duration" -eq 0 ] || [ $(( $(date +%s) - start )) -lt "$duration" ]; do
+  now=$(ts)
+  {
+    # Ordinary traffic: nobody protected, no fraud number.
+    for _ in $(seq 1 50); do
+      n=$((n + 1))
+      printf 'c%d|{"call_id":"demo-c%d","caller":"1%02d%08d","callee":"1%02d%08d","start":"%s","duration_s":%d,"carrier":"CMCC"}\n' \
+        "$n" "$n" $((30 + RANDOM % 60)) $((RANDOM * RANDOM % 100000000)) \
+        $((30 + RANDOM % 60)) $((RANDOM * RANDOM % 100000000)) "$now" $((RANDOM % 600))
+    done
+    # Every fourth round a fraud call to a protected person, reported while it goes on.
+    if [ $((n / 50 % 4)) -eq 1 ]; then
+      p=${people[$((RANDOM % ${#people[@]}))]}
+      f=${fraud[$((RANDOM % ${#fraud[@]}))]}
+      for d in 30 75; do
+        printf 'f%d|{"call_id":"demo-f%d","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"ongoing"}\n' \
+          "$n" "$n" "$f" "$p" "$now" "$d"
+      done
+      printf 'f%d|{"call_id":"demo-f%d","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"final"}\n' \
+        "$n" "$n" "$f" "$p" "$now" 252
+    fi
+  } | "${kc[@]}" -t gb.calls
+  sleep 1 # the pace of the demo's traffic, not a synchronisation
+done

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test, from a fresh machine: installs what is missing, builds,
+# runs the unit and integration tests (real Kafka broker, real redis-server),
+# then rebuilds with AddressSanitizer and UndefinedBehaviorSanitizer and runs
+# the unit tests again. .ci/run calls exactly this.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh -L unit    only tests labelled unit (ctest arguments pass through)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+start=$(date +%s)
+
+scripts/setup.sh
+scripts/build.sh
+
+echo "== tests (build/) =="
+(cd build && ctest --output-on-failure --timeout 600 "$@")
+
+if [ $# -eq 0 ]; then
+  echo "== unit tests under ASan + UBSan (build-asan/) =="
+  GB_BUILD_DIR=$here/build-asan GB_BUILD_TYPE=Debug scripts/build.sh -DGB_SANITIZE=ON
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -L unit)
+fi
+echo "== all tests passed in $(( $(date +%s) - start )) s =="
