@@ -4,7 +4,7 @@
 #
 #   scripts/kafka-node.sh --dir DIR start ID [--no-wait | --wait-isr] [--timeout S]
 #   scripts/kafka-node.sh --dir DIR stop ID [--timeout S]
-#   scripts/kafka-node.sh --dir DIR kill ID
+#   scripts/kafka-node.sh --dir DIR kill ID [--wait-fenced] [--timeout S]
 #   scripts/kafka-node.sh --dir DIR status [ID]
 #   scripts/kafka-node.sh --dir DIR wait-isr [--timeout S]
 #
@@ -17,7 +17,11 @@
 #           sync again (the restarted node has caught up).
 #   stop    SIGTERM (controlled shutdown), wait up to --timeout (default 30 s),
 #           then SIGKILL.
-#   kill    SIGKILL, then wait (bounded) until the process is gone.
+#   kill    SIGKILL, then wait (bounded) until the process is gone. The
+#           controller notices only after broker.session.timeout.ms (9 s by
+#           default): until then metadata still lists the node, as leader
+#           and in the ISR. --wait-fenced waits (bounded, --timeout, default
+#           30 s) until the other nodes' metadata no longer lists it.
 #   wait-isr  wait (bounded, --timeout, default 90 s) until metadata shows
 #           every partition with a leader and all replicas in sync.
 #   status  one line per node: "node ID running pid P addr A" or
@@ -33,12 +37,13 @@ usage() {
   exit 2
 }
 
-dir="" cmd="" id="" wait=1 wait_isr=0 timeout=""
+dir="" cmd="" id="" wait=1 wait_isr=0 wait_fenced=0 timeout=""
 while [ $# -gt 0 ]; do
   case $1 in
     --dir) dir=${2:?--dir needs a value}; shift 2 ;;
     --no-wait) wait=0; shift ;;
     --wait-isr) wait_isr=1; shift ;;
+    --wait-fenced) wait_fenced=1; shift ;;
     --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
     -h|--help) usage ;;
     start|stop|kill|status|wait-isr) cmd=$1; shift ;;
@@ -67,6 +72,13 @@ node_ready() {
   fi
   ids=$(gb_kafka_broker_ids "$addr") || return 1
   grep -qx "$id" <<<"$ids"
+}
+
+# 0 once metadata from the other nodes no longer lists node $id.
+node_fenced() {
+  local ids
+  ids=$(gb_kafka_broker_ids "$BOOTSTRAP") || return 1
+  ! grep -qx "$id" <<<"$ids"
 }
 
 case $cmd in
@@ -102,6 +114,11 @@ case $cmd in
     ;;
   kill)
     gb_kafka_node_stop "$dir" "$id" 10 KILL
+    if [ "$wait_fenced" = 1 ]; then
+      t0=$(gb_now_ms)
+      gb_wait_until "${timeout:-30}" "the controller to fence node $id" node_fenced || exit 1
+      gb_log "node $id fenced $(( $(gb_now_ms) - t0 )) ms after SIGKILL"
+    fi
     ;;
   status)
     rc=0

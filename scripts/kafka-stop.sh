@@ -2,8 +2,8 @@
 # Stops a cluster that scripts/kafka-start.sh made.
 #
 #   scripts/kafka-stop.sh --dir DIR [--node ID] [--timeout S]
-#   scripts/kafka-stop.sh --dir DIR --kill ID
-#   scripts/kafka-stop.sh --dir DIR --start ID
+#   scripts/kafka-stop.sh --dir DIR --kill ID [--wait-fenced]
+#   scripts/kafka-stop.sh --dir DIR --start ID [--wait-isr]
 #
 #   (default)  SIGTERM every node at once, wait up to --timeout (default 30 s)
 #              for each to exit, then SIGKILL the ones left. The directory
@@ -31,8 +31,8 @@ while [ $# -gt 0 ]; do
     --dir) dir=${2:?--dir needs a value}; shift 2 ;;
     --node) node=${2:?--node needs a value}; shift 2 ;;
     --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
-    --kill) exec "$GB_ROOT/scripts/kafka-node.sh" --dir "${dir:?--dir must come first}" kill "${2:?--kill needs a node id}" ;;
-    --start) exec "$GB_ROOT/scripts/kafka-node.sh" --dir "${dir:?--dir must come first}" start "${2:?--start needs a node id}" ;;
+    --kill) exec "$GB_ROOT/scripts/kafka-node.sh" --dir "${dir:?--dir must come first}" kill "${2:?--kill needs a node id}" "${@:3}" ;;
+    --start) exec "$GB_ROOT/scripts/kafka-node.sh" --dir "${dir:?--dir must come first}" start "${2:?--start needs a node id}" "${@:3}" ;;
     -h|--help) usage ;;
     *) gb_log "unknown argument: $1"; usage ;;
   esac

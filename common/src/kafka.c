@@ -38,6 +38,9 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
   }
   gb_log_level_t l = level <= 3 ? GB_LOG_ERROR : level <= 4 ? GB_LOG_WARN
                    : level <= 6 ? GB_LOG_INFO : GB_LOG_DEBUG;
+  /* kafka.* options go to both the producer and the consumer of a service;
+   * each ignores the other's properties, which is expected, not a warning. */
+  if (strstr(buf, "will be ignored by this")) l = GB_LOG_DEBUG;
   gb_log(l, "kafka.log", "fac=%s msg=%s", fac, q);
 }
 
@@ -335,11 +338,16 @@ int gb_pipeline_produce(gb_pipeline_t *p, const char *topic, int32_t partition, 
                         size_t keylen, const void *value, size_t len,
                         rd_kafka_headers_t *headers) {
   for (;;) {
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, len),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        headers ? RD_KAFKA_V_HEADERS(headers) : RD_KAFKA_V_END, RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e;
+    if (headers)
+      e = rd_kafka_producev(p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, len),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+    else
+      e = rd_kafka_producev(p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, len),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
       p->queued++;
       return 0; /* headers now owned by the message */

@@ -139,6 +139,8 @@ gb_launch() {
     exec setsid /bin/sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
       </dev/null >>"$log" 2>&1
   ) &
+  # Not a job this shell reports on: the daemon outlives us.
+  disown "$!" 2>/dev/null || true
   # Wait (bounded) for the pid file so callers can rely on it at once.
   GB_WAIT_INTERVAL=0.02 gb_wait_until 10 "pid file $pidfile" test -s "$pidfile"
 }
@@ -193,7 +195,7 @@ gb_kafka_node_tail() {
 
 # gb_port_open HOST PORT: something accepts TCP connections there (bounded).
 gb_port_open() {
-  timeout 2 bash -c ': <>"/dev/tcp/$1/$2"' 2>/dev/null
+  timeout 2 bash -c ': <>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
 }
 
 # Prints the broker ids that a metadata request to BOOTSTRAP lists, one a
