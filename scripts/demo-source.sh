@@ -33,27 +33,28 @@ ts() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 echo "demo-source: registered ${#people[@]} people at 2 stations, listed ${#fraud[@]} fraud numbers" >&2
 
 start=$(date +%s)
-n=0
+round=0
 while [ "$duration" -eq 0 ] || [ $(( $(date +%s) - start )) -lt "$duration" ]; do
+  round=$((round + 1))
   now=$(ts)
+  id=$start-$round   # unique across runs of the demo
   {
     # Ordinary traffic: nobody protected, no fraud number.
-    for _ in $(seq 1 50); do
-      n=$((n + 1))
-      printf 'c%d|{"call_id":"demo-c%d","caller":"1%02d%08d","callee":"1%02d%08d","start":"%s","duration_s":%d,"carrier":"CMCC"}\n' \
-        "$n" "$n" $((30 + RANDOM % 60)) $((RANDOM * RANDOM % 100000000)) \
+    for i in $(seq 1 50); do
+      printf 'c%s-%d|{"call_id":"demo-c%s-%d","caller":"1%02d%08d","callee":"1%02d%08d","start":"%s","duration_s":%d,"carrier":"CMCC"}\n' \
+        "$id" "$i" "$id" "$i" $((30 + RANDOM % 60)) $((RANDOM * RANDOM % 100000000)) \
         $((30 + RANDOM % 60)) $((RANDOM * RANDOM % 100000000)) "$now" $((RANDOM % 600))
     done
     # Every fourth round a fraud call to a protected person, reported while it goes on.
-    if [ $((n / 50 % 4)) -eq 1 ]; then
+    if [ $((round % 4)) -eq 1 ]; then
       p=${people[$((RANDOM % ${#people[@]}))]}
       f=${fraud[$((RANDOM % ${#fraud[@]}))]}
       for d in 30 75; do
-        printf 'f%d|{"call_id":"demo-f%d","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"ongoing"}\n' \
-          "$n" "$n" "$f" "$p" "$now" "$d"
+        printf 'f%s|{"call_id":"demo-f%s","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"ongoing"}\n' \
+          "$id" "$id" "$f" "$p" "$now" "$d"
       done
-      printf 'f%d|{"call_id":"demo-f%d","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"final"}\n' \
-        "$n" "$n" "$f" "$p" "$now" 252
+      printf 'f%s|{"call_id":"demo-f%s","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"final"}\n' \
+        "$id" "$id" "$f" "$p" "$now" 252
     fi
   } | "${kc[@]}" -t gb.calls
   sleep 1 # the pace of the demo's traffic, not a synchronisation

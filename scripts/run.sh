@@ -23,7 +23,7 @@ bootstrap=$(scripts/kafka-start.sh --dir "$run/kafka" --partitions 4 --topics-to
 redis_url=$(scripts/redis-start.sh --dir "$run/redis")
 [ -s "$run/hash.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/hash.key"
 port=${GB_HTTP_PORT:-8080}
-if ! "$GB_PYTHON" -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
+if ! "$GB_PYTHON" -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
   port=$(gb_free_port)
 fi
 

@@ -18,10 +18,10 @@ echo "== tests (build/) =="
 (cd build && ctest --output-on-failure --timeout 600 "$@")
 
 if [ $# -eq 0 ]; then
-  echo "== unit tests under ASan + UBSan (build-asan/) =="
+  echo "== unit tests and the skeleton under ASan + UBSan (build-asan/) =="
   GB_BUILD_DIR=$here/build-asan GB_BUILD_TYPE=Debug scripts/build.sh -DGB_SANITIZE=ON
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -L unit)
+     ctest --output-on-failure -R '^(unit\.|docs\.|integration\.skeleton$)')
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s =="

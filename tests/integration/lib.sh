@@ -31,12 +31,21 @@ it_cleanup() {
     gb_pid_stop "${IT_PIDS[$i]}" 10 "${IT_NAMES[$i]}" TERM >/dev/null 2>&1 || true
   done
   [ -n "${IT_REDIS_DIR:-}" ] && "$GB_ROOT/scripts/redis-stop.sh" --dir "$IT_REDIS_DIR" >/dev/null 2>&1 || true
+  # A sanitizer build reports at exit, into the service's log: any report
+  # fails the test, whatever it asserted.
+  local bad
+  bad=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "${IT_DIR:-/nonexistent}"/*.log 2>/dev/null || true)
+  if [ -n "$bad" ]; then
+    gb_log "FAIL: sanitizer reports in: $bad"
+    IT_OK=0
+  fi
   if [ "$IT_OK" != 1 ] && [ -d "${IT_DIR:-}" ]; then
     for f in "$IT_DIR"/*.log; do
       [ -s "$f" ] || continue
       gb_log "---- last lines of $f ----"
       tail -n 30 "$f" >&2
     done
+    exit 1
   fi
 }
 
