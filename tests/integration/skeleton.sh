@@ -92,5 +92,14 @@ devices=$(grep -c '^event: alert$' "$IT_DIR/device.out")
 dead=$(timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_dlq" -o beginning -e -q -f 'x\n' | wc -l)
 [ "$dead" -eq 0 ] || it_fail "want no dead letters, found $dead"
 
+# SIGTERM: each service finishes, commits and says so.
+for i in "${!IT_PIDS[@]}"; do
+  [ "${IT_NAMES[$i]}" = device ] && continue
+  gb_pid_stop "${IT_PIDS[$i]}" 20 "${IT_NAMES[$i]}" TERM || it_fail "${IT_NAMES[$i]} ignored SIGTERM"
+done
+it_wait_log ingest 'event=pipeline.stopped .* clean=yes' 5 "ingest clean stop"
+it_wait_log matcher 'event=pipeline.stopped .* clean=yes' 5 "matcher clean stop"
+it_wait_log notifier 'event=notifier.stopped .* exit=0' 5 "notifier clean stop"
+
 IT_OK=1
 gb_log "PASS: 1 alert on the device and on $IT_TOPIC_gb_alerts; 3 negative calls decided against"
