@@ -1,5 +1,8 @@
 #include "gb/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *gb_strerror(int err) {
   switch (err) {
   case GB_OK: return "ok";
@@ -12,4 +15,12 @@ const char *gb_strerror(int err) {
   case GB_ETOOBIG: return "etoobig";
   default: return "eunknown";
   }
+}
+
+void gb_errstr_set(char *errstr, size_t errstr_size, const char *fmt, ...) {
+  va_list ap;
+  if (!errstr || errstr_size == 0) return;
+  va_start(ap, fmt);
+  vsnprintf(errstr, errstr_size, fmt, ap);
+  va_end(ap);
 }

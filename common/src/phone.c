@@ -3,6 +3,8 @@
  * state; every function here is pure. */
 #include "gb/phone.h"
 
+#include "gb/err.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,16 +25,7 @@
  * (Niue, +683 xxxx), so E.164 gives no floor higher than that. */
 #define E164_MIN_DIGITS 7
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...) {
-  va_list ap;
-  if (!errstr || errstr_size == 0) return;
-  va_start(ap, fmt);
-  vsnprintf(errstr, errstr_size, fmt, ap);
-  va_end(ap);
-}
+#define set_err gb_errstr_set
 
 const char *gb_phone_class_name(gb_phone_class_t c) {
   switch (c) {

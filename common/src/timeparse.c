@@ -21,16 +21,7 @@
 /* 9999-12-31T23:59:59.999Z, the last instant RFC 3339 can write. */
 #define MAX_EPOCH_MS INT64_C(253402300799999)
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...) {
-  va_list ap;
-  if (!errstr || errstr_size == 0) return;
-  va_start(ap, fmt);
-  vsnprintf(errstr, errstr_size, fmt, ap);
-  va_end(ap);
-}
+#define set_err gb_errstr_set
 
 static void clear_err(char *errstr, size_t errstr_size) {
   if (errstr && errstr_size) errstr[0] = '\0';

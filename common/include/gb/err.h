@@ -3,6 +3,8 @@
 #ifndef GB_ERR_H
 #define GB_ERR_H
 
+#include <stddef.h>
+
 #define GB_OK 0
 #define GB_EINVAL (-1)    /* the input is malformed; errstr says how */
 #define GB_ENOMEM (-2)    /* allocation failed */
@@ -14,5 +16,10 @@
 
 /* Short stable name of a code ("einval"), for logs and metrics. */
 const char *gb_strerror(int err);
+
+/* Formats the human detail of an error into a caller's buffer; safe with a
+ * NULL buffer or size 0. */
+void gb_errstr_set(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif
