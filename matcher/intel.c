@@ -77,7 +77,7 @@ int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m) {
   goto out;
 dead:
   mt->dead++;
-  err = gb_dlq_send(mt->p, mt->topic_dlq, "matcher", m, NULL, 0, &rj);
+  err = gb_dlq_send(mt->p, mt->topic_dlq, "matcher", m, NULL, 0, -1, &rj);
 out:
   json_decref(o);
   return err;

@@ -180,7 +180,7 @@ int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m) {
     gb_reject_t rj;
     gb_reject(&rj, "bad_protobuf", "", "not a goldenbell.v1.EventBatch");
     mt->dead++;
-    return gb_dlq_send(mt->p, mt->topic_dlq, "matcher", m, NULL, 0, &rj);
+    return gb_dlq_send(mt->p, mt->topic_dlq, "matcher", m, NULL, 0, -1, &rj);
   }
   int err = 0;
   for (size_t i = 0; i < b->n_events && !err; i++) {

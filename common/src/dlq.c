@@ -6,7 +6,7 @@
 #include "gb/log.h"
 
 int gb_dlq_send(gb_pipeline_t *p, const char *topic, const char *service,
-                const rd_kafka_message_t *m, const void *value, size_t len,
+                const rd_kafka_message_t *m, const void *value, size_t len, int index,
                 const gb_reject_t *r) {
   rd_kafka_headers_t *in = NULL;
   rd_kafka_headers_t *h;
@@ -25,9 +25,15 @@ int gb_dlq_send(gb_pipeline_t *p, const char *topic, const char *service,
   rd_kafka_header_add(h, "gb-partition", -1, part, -1);
   rd_kafka_header_add(h, "gb-offset", -1, off, -1);
   rd_kafka_header_add(h, "gb-service", -1, service, -1);
+  char idx[16] = "-";
+  if (index >= 0) {
+    snprintf(idx, sizeof(idx), "%d", index);
+    rd_kafka_header_add(h, "gb-index", -1, idx, -1);
+  }
   char q[300];
-  gb_info("record.dead_lettered", "topic=%s partition=%s offset=%s reason=%s field=%s detail=%s",
-          src, part, off, r->reason, r->field[0] ? r->field : "-",
+  gb_info("record.dead_lettered",
+          "topic=%s partition=%s offset=%s index=%s reason=%s field=%s detail=%s", src, part, off,
+          idx, r->reason, r->field[0] ? r->field : "-",
           gb_log_quote(q, sizeof(q), r->detail));
   if (!value) {
     value = m->payload;

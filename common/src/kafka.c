@@ -242,6 +242,9 @@ static void pipeline_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     gb_info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "kafka.assigned" : "kafka.revoked",
             "topic=%s partition=%d", parts->elems[i].topic, (int)parts->elems[i].partition);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (p)
+      __atomic_store_n(&p->stats.assigned, cooperative ? p->stats.assigned + parts->cnt : parts->cnt,
+                       __ATOMIC_RELAXED);
     if (cooperative)
       rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
     else
@@ -252,6 +255,9 @@ static void pipeline_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
    * we stopped instead of repeating the batch. */
   if (p && p->pending->cnt > 0 && pipeline_finish_batch(p) != 0)
     gb_error("pipeline.revoke_flush_failed", "partitions=%d", parts->cnt);
+  if (p)
+    __atomic_store_n(&p->stats.assigned, cooperative ? p->stats.assigned - parts->cnt : 0,
+                     __ATOMIC_RELAXED);
   if (cooperative)
     rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
   else
@@ -414,6 +420,10 @@ done:
 const gb_pipeline_stats_t *gb_pipeline_stats(const gb_pipeline_t *p) {
   ((gb_pipeline_t *)p)->stats.offset_resets = __atomic_load_n(&offset_resets, __ATOMIC_RELAXED);
   return &p->stats;
+}
+
+int gb_pipeline_assigned(const gb_pipeline_t *p) {
+  return __atomic_load_n(&p->stats.assigned, __ATOMIC_RELAXED);
 }
 
 rd_kafka_t *gb_pipeline_producer(gb_pipeline_t *p) { return p->producer; }

@@ -69,7 +69,7 @@ static void test_ingest_call__rejections(void **state) {
   (void)state;
   expect_reject("[1]", "wrong_type", "", "object");
   expect_reject("{\"caller\":\"13800138000\"}", "missing_field", "call_id", "missing");
-  expect_reject("{\"call_id\":\"\",\"caller\":\"1\"}", "invalid_value", "call_id", "empty");
+  expect_reject("{\"call_id\":\"\",\"caller\":\"1\"}", "missing_field", "call_id", "missing or empty");
   expect_reject("{\"call_id\":7}", "wrong_type", "call_id", "want a string");
   expect_reject("{\"call_id\":\"x\",\"caller\":\"12\",\"callee\":\"13900139000\"}",
                 "invalid_value", "caller", "phone");

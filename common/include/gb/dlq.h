@@ -6,6 +6,8 @@
  *   gb-detail     the reason in words
  *   gb-topic, gb-partition, gb-offset   where the record was read
  *   gb-service    which service rejected it
+ *   gb-index      the record's position in a batch message (0-based), when
+ *                 the message held several records and only this one failed
  * A dead letter is produced through the pipeline, so its input is committed
  * only after the dead letter is acknowledged: nothing is lost. */
 #ifndef GB_DLQ_H
@@ -15,9 +17,10 @@
 #include "gb/kafka.h"
 
 /* Sends value (len bytes; the whole message when value is NULL) of message
- * m to topic with the reason r. Returns 0 or a negative code. */
+ * m to topic with the reason r. index is the record's position in a batch,
+ * or -1. Returns 0 or a negative code. */
 int gb_dlq_send(gb_pipeline_t *p, const char *topic, const char *service,
-                const rd_kafka_message_t *m, const void *value, size_t len,
+                const rd_kafka_message_t *m, const void *value, size_t len, int index,
                 const gb_reject_t *r);
 
 #endif

@@ -71,6 +71,7 @@ typedef struct {
   uint64_t batches;       /* batches committed */
   uint64_t offset_resets; /* partitions reset because the offset was out of range */
   uint64_t commit_errors; /* failed offset commits (the input will be re-delivered) */
+  int assigned;           /* partitions currently assigned */
 } gb_pipeline_stats_t;
 
 int gb_pipeline_new(gb_pipeline_t **out, const gb_config_t *cfg, const gb_pipeline_conf_t *conf,
@@ -92,6 +93,8 @@ int gb_pipeline_produce(gb_pipeline_t *p, const char *topic, int32_t partition, 
 int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop);
 
 const gb_pipeline_stats_t *gb_pipeline_stats(const gb_pipeline_t *p);
+/* Partitions assigned now; safe to call from any thread. */
+int gb_pipeline_assigned(const gb_pipeline_t *p);
 rd_kafka_t *gb_pipeline_producer(gb_pipeline_t *p);
 rd_kafka_t *gb_pipeline_consumer(gb_pipeline_t *p);
 

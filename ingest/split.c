@@ -1,0 +1,197 @@
+#include "split.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static size_t skip_ws(const char *buf, size_t len, size_t off) {
+  while (off < len && is_ws(buf[off])) off++;
+  return off;
+}
+
+/* jansson says "unable to decode byte 0x.." for input that is not UTF-8. */
+static const char *json_reason(const json_error_t *je) {
+  return strstr(je->text, "decode byte") || strstr(je->text, "UTF-8") ? "invalid_utf8"
+                                                                       : "bad_json";
+}
+
+static int parse_one(const char *rec, size_t len, int index, split_json_fn fn, void *ud) {
+  json_error_t je;
+  gb_reject_t r;
+  json_t *v = json_loadb(rec, len, JSON_REJECT_DUPLICATES, &je);
+  if (!v) {
+    gb_reject(&r, json_reason(&je), "", "record %d: line %d column %d: %s", index, je.line,
+              je.column, je.text);
+    return fn(ud, rec, len, index, NULL, &r);
+  }
+  int err = fn(ud, rec, len, index, v, NULL);
+  json_decref(v);
+  return err;
+}
+
+/* The end of the array element starting at off: the first ',' or ']' at
+ * depth 0 outside strings. This only finds boundaries; jansson parses each
+ * element. Returns len when the array is not closed. */
+static size_t element_end(const char *buf, size_t len, size_t off) {
+  int depth = 0, in_str = 0;
+  for (size_t i = off; i < len; i++) {
+    char c = buf[i];
+    if (in_str) {
+      if (c == '\\') i++;
+      else if (c == '"') in_str = 0;
+      continue;
+    }
+    if (c == '"') in_str = 1;
+    else if (c == '{' || c == '[') depth++;
+    else if (c == '}' || c == ']') {
+      if (depth == 0) return c == ']' ? i : len;
+      depth--;
+    } else if (c == ',' && depth == 0) return i;
+  }
+  return len;
+}
+
+static int split_array(const char *buf, size_t len, size_t off, split_json_fn fn, void *ud,
+                       int *n) {
+  off = skip_ws(buf, len, off + 1); /* past '[' */
+  if (off < len && buf[off] == ']') {
+    off = skip_ws(buf, len, off + 1);
+    if (off == len) return 0; /* an empty batch holds no records */
+  }
+  while (off < len) {
+    size_t end = element_end(buf, len, off);
+    size_t rec_end = end;
+    while (rec_end > off && is_ws(buf[rec_end - 1])) rec_end--;
+    if (end == len) {
+      gb_reject_t r;
+      gb_reject(&r, "bad_json", "", "record %d: the array is not closed", *n);
+      return fn(ud, buf + off, len - off, (*n)++, NULL, &r);
+    }
+    int err = parse_one(buf + off, rec_end - off, (*n)++, fn, ud);
+    if (err) return err;
+    if (buf[end] == ']') {
+      off = skip_ws(buf, len, end + 1);
+      if (off < len) {
+        gb_reject_t r;
+        gb_reject(&r, "bad_json", "", "record %d: text after the end of the array", *n);
+        return fn(ud, buf + off, len - off, (*n)++, NULL, &r);
+      }
+      return 0;
+    }
+    off = skip_ws(buf, len, end + 1);
+  }
+  return 0;
+}
+
+/* Objects one after another. jansson reads one value and says where it
+ * stopped; a record that does not parse ends at the next newline, where the
+ * next record is looked for. */
+static int split_sequence(const char *buf, size_t len, size_t off, split_json_fn fn, void *ud,
+                          int *n) {
+  while ((off = skip_ws(buf, len, off)) < len) {
+    json_error_t je;
+    json_t *v = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
+                           &je);
+    int err;
+    if (v) {
+      size_t used = (size_t)je.position;
+      if (used == 0 || used > len - off) used = len - off;
+      err = fn(ud, buf + off, used, (*n)++, v, NULL);
+      json_decref(v);
+      off += used;
+    } else {
+      const char *nl = memchr(buf + off, '\n', len - off);
+      size_t end = nl ? (size_t)(nl - buf) : len;
+      gb_reject_t r;
+      gb_reject(&r, json_reason(&je), "", "record %d: line %d column %d: %s", *n, je.line,
+                je.column, je.text);
+      err = fn(ud, buf + off, end - off, (*n)++, NULL, &r);
+      off = end;
+    }
+    if (err) return err;
+  }
+  return 0;
+}
+
+int split_json(const char *buf, size_t len, split_json_fn fn, void *ud, int *nrecords) {
+  size_t off = skip_ws(buf, len, 0);
+  *nrecords = 0;
+  if (off == len) {
+    gb_reject_t r;
+    gb_reject(&r, "bad_json", "", "empty message");
+    (*nrecords)++;
+    return fn(ud, buf, len, 0, NULL, &r);
+  }
+  if (buf[off] == '[') return split_array(buf, len, off, fn, ud, nrecords);
+  return split_sequence(buf, len, off, fn, ud, nrecords);
+}
+
+/* Reads a base-128 varint; returns bytes used, 0 when truncated or too long. */
+static size_t get_varint(const uint8_t *p, size_t len, uint64_t *v) {
+  uint64_t x = 0;
+  for (size_t i = 0; i < len && i < 10; i++) {
+    x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    if (!(p[i] & 0x80)) {
+      *v = x;
+      return i + 1;
+    }
+  }
+  return 0;
+}
+
+int split_proto_batch(const char *buf, size_t len, split_proto_fn fn, void *ud, int *nrecords) {
+  const uint8_t *p = (const uint8_t *)buf;
+  size_t off = 0;
+  *nrecords = 0;
+  while (off < len) {
+    size_t start = off;
+    uint64_t tag, v;
+    size_t k = get_varint(p + off, len - off, &tag);
+    const char *why = NULL;
+    if (!k) {
+      why = "truncated field tag";
+      goto bad;
+    }
+    off += k;
+    switch (tag & 7) {
+    case 0:
+      if (!(k = get_varint(p + off, len - off, &v))) why = "truncated varint";
+      off += k;
+      break;
+    case 1:
+      if (len - off < 8) why = "truncated fixed64";
+      off += 8;
+      break;
+    case 5:
+      if (len - off < 4) why = "truncated fixed32";
+      off += 4;
+      break;
+    case 2:
+      if (!(k = get_varint(p + off, len - off, &v))) {
+        why = "truncated length";
+        break;
+      }
+      off += k;
+      if (v > len - off) {
+        why = "record runs past the end of the message";
+        break;
+      }
+      if ((tag >> 3) == 1) {
+        int err = fn(ud, buf + off, (size_t)v, (*nrecords)++, NULL);
+        if (err) return err;
+      }
+      off += (size_t)v;
+      break;
+    default:
+      why = "unknown wire type";
+    }
+    if (why) goto bad;
+    continue;
+  bad:;
+    gb_reject_t r;
+    gb_reject(&r, "bad_protobuf", "", "record %d: %s at byte %zu", *nrecords, why, start);
+    return fn(ud, buf + start, len - start, (*nrecords)++, &r);
+  }
+  return 0;
+}
