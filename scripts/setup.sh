@@ -28,6 +28,7 @@ PACKAGES=(
   kcat                 # independent Kafka client used by tests and demo
   curl                 # independent HTTP/SSE client used by tests and demo
   python3-confluent-kafka                 # second partner client in tests
+  protobuf-compiler    # protoc --encode: an independent protobuf encoder for tests
   openjdk-17-jre-headless maven           # the Kafka broker (Maven Central)
   procps psmisc iproute2                  # process and port tools for tests
 )

@@ -54,6 +54,8 @@ static void usage(FILE *fp) {
           "                 [-c key=value]... [-X key=value]... [-t timeout_ms]\n"
           "                 create TOPIC...\n"
           "       gb-topics -b BOOTSTRAP [-X key=value]... [-t timeout_ms] list\n"
+          "       gb-topics -b BOOTSTRAP [-X key=value]... [-t timeout_ms]\n"
+          "                 delete-records TOPIC PARTITION BEFORE_OFFSET\n"
           "\n"
           "  -b  bootstrap servers, host:port[,host:port...]\n"
           "  -p  partitions per topic (default -1: broker's num.partitions)\n"
@@ -408,6 +410,50 @@ static int cmd_list(rd_kafka_t *rk, const gb_topics_opts_t *o) {
   return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Deletes the records of one partition before an offset, as retention does
+ * when data ages out: a consumer whose committed offset is older then reads
+ * "offset out of range". Operators use it to drop poison data; tests use it
+ * to age data out on demand. */
+static int cmd_delete_records(rd_kafka_t *rk, const gb_topics_opts_t *o, char **args) {
+  int partition, before;
+  if (parse_int(&partition, args[1], 0, INT_MAX) || parse_int(&before, args[2], 0, INT_MAX)) {
+    fprintf(stderr, "gb-topics: delete-records wants TOPIC PARTITION BEFORE_OFFSET\n");
+    return 2;
+  }
+  rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(offsets, args[0], partition)->offset = before;
+  rd_kafka_DeleteRecords_t *del = rd_kafka_DeleteRecords_new(offsets);
+  rd_kafka_topic_partition_list_destroy(offsets);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETERECORDS);
+  char errstr[256];
+  rd_kafka_AdminOptions_set_operation_timeout(ao, o->timeout_ms, errstr, sizeof(errstr));
+  rd_kafka_DeleteRecords(rk, &del, 1, ao, q);
+  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, o->timeout_ms + 5000);
+  int rc = 1;
+  if (!ev) {
+    fprintf(stderr, "gb-topics: delete-records: no answer within %d ms\n", o->timeout_ms);
+  } else if (rd_kafka_event_error(ev)) {
+    fprintf(stderr, "gb-topics: delete-records: %s\n", rd_kafka_event_error_string(ev));
+  } else {
+    const rd_kafka_topic_partition_list_t *res =
+        rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
+    if (res && res->cnt == 1 && !res->elems[0].err) {
+      fprintf(stderr, "deleted %s [%d] before offset %lld\n", args[0], partition,
+              (long long)res->elems[0].offset);
+      rc = 0;
+    } else {
+      fprintf(stderr, "gb-topics: delete-records: %s\n",
+              res && res->cnt ? rd_kafka_err2str(res->elems[0].err) : "no result");
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(ao);
+  rd_kafka_DeleteRecords_destroy(del);
+  rd_kafka_queue_destroy(q);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   gb_topics_opts_t o;
   rd_kafka_t *rk = NULL;
@@ -474,8 +520,13 @@ int main(int argc, char **argv) {
       fprintf(stderr, "gb-topics: list takes no arguments\n");
       goto done;
     }
+  } else if (strcmp(cmd, "delete-records") == 0) {
+    if (argc - optind != 3) {
+      fprintf(stderr, "gb-topics: delete-records wants TOPIC PARTITION BEFORE_OFFSET\n");
+      goto done;
+    }
   } else {
-    fprintf(stderr, "gb-topics: unknown command \"%s\" (create, list)\n", cmd);
+    fprintf(stderr, "gb-topics: unknown command \"%s\" (create, list, delete-records)\n", cmd);
     goto done;
   }
 
@@ -486,6 +537,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "create") == 0)
     rc = cmd_create(rk, &o, argv + optind, argc - optind);
+  else if (strcmp(cmd, "delete-records") == 0)
+    rc = cmd_delete_records(rk, &o, argv + optind);
   else
     rc = cmd_list(rk, &o);
 
