@@ -154,8 +154,8 @@ static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 /* Percent-decodes the raw host into buf (as a browser does before IDNA, so
  * "good.com%2eevil.com" is the host good.com.evil.com), checks the bytes,
  * lower-cases ASCII and turns the ideographic and full-width full stops into
- * '.'. Sets *n to the length and *unicode if any byte is non-ASCII. */
-static int host_decode(unsigned char *buf, size_t *n, int *unicode, const unsigned char *s,
+ * '.'. Sets *n to the decoded length. */
+static int host_decode(unsigned char *buf, size_t *n, const unsigned char *s,
                        size_t len, char *errstr, size_t errstr_size) {
   char q[QUOTE_MAX + 8];
   size_t i, o = 0, k;
@@ -176,14 +176,14 @@ static int host_decode(unsigned char *buf, size_t *n, int *unicode, const unsign
     }
   }
 
-  len = o, o = 0, *unicode = 0;
+  len = o, o = 0;
   for (i = 0; i < len; i += k) {
     unsigned char c = buf[i];
     k = 1;
     if (c < 0x80) {
       if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + ('a' - 'A'));
       if (!is_host_ascii(c)) {
-        if (c > 0x20 && c < 0x7F)
+        if (c >= 0x20 && c < 0x7F)
           set_err(errstr, errstr_size, "site: unexpected '%c' in host '%s'", c,
                   quote(q, sizeof(q), buf, len));
         else
@@ -204,7 +204,7 @@ static int host_decode(unsigned char *buf, size_t *n, int *unicode, const unsign
       buf[o++] = '.';
     } else {
       memmove(buf + o, buf + i, k);
-      o += k, *unicode = 1;
+      o += k;
     }
   }
   *n = o;
@@ -388,14 +388,12 @@ static int host_normalize(gb_site_t *out, const unsigned char *s, size_t len,
   const char *h, *dom;
   const psl_ctx_t *psl;
   size_t n, hn = 0, i, end, nlabels;
-  int unicode;
-
   if (len > RAW_HOST_MAX) {
     set_err(errstr, errstr_size, "site: host of %zu bytes, longer than %d characters", len,
             DNS_NAME_MAX);
     return GB_EINVAL;
   }
-  if (host_decode(buf, &n, &unicode, s, len, errstr, errstr_size) != 0) return GB_EINVAL;
+  if (host_decode(buf, &n, s, len, errstr, errstr_size) != 0) return GB_EINVAL;
   if (n > 0 && buf[n - 1] == '.') n--;
   if (n == 0) {
     set_err(errstr, errstr_size, "site: no host in '%s'", quote(q, sizeof(q), input, input_len));
@@ -412,7 +410,7 @@ static int host_normalize(gb_site_t *out, const unsigned char *s, size_t len,
       set_err(errstr, errstr_size, "site: empty label in host '%s'", quote(q, sizeof(q), buf, n));
       return GB_EINVAL;
     }
-    if (append_label(host, &hn, buf + i, end - i, unicode && u, errstr, errstr_size) != 0)
+    if (append_label(host, &hn, buf + i, end - i, u, errstr, errstr_size) != 0)
       return GB_EINVAL;
   }
 
@@ -422,7 +420,7 @@ static int host_normalize(gb_site_t *out, const unsigned char *s, size_t len,
               quote(q, sizeof(q), host, hn));
       return GB_EINVAL;
     }
-    memcpy(out->domain, out->host, sizeof(out->domain));
+    memcpy(out->domain, out->host, strlen(out->host) + 1);
     return 0;
   }
 
@@ -439,14 +437,15 @@ static int host_normalize(gb_site_t *out, const unsigned char *s, size_t len,
     return GB_EIO;
   }
   h = host;
-  if (hn > 4 && memcmp(h, "www.", 4) == 0 && psl_registrable_domain(psl, h + 4) != NULL)
-    h += 4, hn -= 4;
   dom = psl_registrable_domain(psl, h);
   if (dom == NULL) {
     set_err(errstr, errstr_size, "site: '%s' is a public suffix, not a site",
             quote(q, sizeof(q), h, hn));
     return GB_EINVAL;
   }
+  /* "www." goes only if the registrable domain lies beyond it: then the
+   * rest of the host has the same one ("www.com" keeps its "www."). */
+  if (hn > 4 && memcmp(h, "www.", 4) == 0 && dom >= h + 4) h += 4, hn -= 4;
   memcpy(out->host, h, hn + 1);
   memcpy(out->domain, dom, strlen(dom) + 1);
   return 0;
@@ -544,6 +543,17 @@ static int is_bare_ipv6(gb_site_t *out, const unsigned char *s, size_t len) {
   return colons >= 2 && ipv6_canonical(out->host, sizeof(out->host), s, len) == 0;
 }
 
+/* Fills out on success, zero-padded so that callers copying or hashing the
+ * whole arrays see no stale bytes. */
+static int emit(gb_site_t *out, const char *host, const char *domain) {
+  size_t hn = strlen(host), dn = strlen(domain);
+  memcpy(out->host, host, hn);
+  memset(out->host + hn, 0, sizeof(out->host) - hn);
+  memcpy(out->domain, domain, dn);
+  memset(out->domain + dn, 0, sizeof(out->domain) - dn);
+  return 0;
+}
+
 int gb_site_normalize(gb_site_t *out, const char *in, size_t len, char *errstr,
                       size_t errstr_size) {
   const unsigned char *s = (const unsigned char *)in;
@@ -563,9 +573,7 @@ int gb_site_normalize(gb_site_t *out, const char *in, size_t len, char *errstr,
     return GB_EINVAL;
   }
   if (is_bare_ipv6(&site, s, len)) {
-    memcpy(site.domain, site.host, sizeof(site.domain));
-    *out = site;
-    return 0;
+    return emit(out, site.host, site.host);
   }
   if ((err = find_authority(&a, s, len, errstr, errstr_size)) != 0) return err;
   for (ae = a; ae < len && !ends_authority(s[ae]); ae++) {
@@ -595,9 +603,7 @@ int gb_site_normalize(gb_site_t *out, const char *in, size_t len, char *errstr,
               quote(q, sizeof(q), s + h, he + 1 - h));
       return GB_EINVAL;
     }
-    memcpy(site.domain, site.host, sizeof(site.domain));
-    *out = site;
-    return 0;
+    return emit(out, site.host, site.host);
   }
 
   for (he = h; he < ae && s[he] != ':'; he++) {
@@ -611,8 +617,7 @@ int gb_site_normalize(gb_site_t *out, const char *in, size_t len, char *errstr,
   if ((err = host_normalize(&site, s + h, he - h, (const char *)s, len, errstr,
                             errstr_size)) != 0)
     return err;
-  *out = site;
-  return 0;
+  return emit(out, site.host, site.domain);
 }
 
 /* ---- App ----------------------------------------------------------------- */

@@ -54,7 +54,8 @@ typedef struct {
  * bytes, invalid UTF-8); a single label ("localhost"); a public suffix
  * ("com.cn", "github.io").
  *
- * out is written only on success; errstr is set to "" on success.
+ * out is written only on success, both strings zero-padded to GB_HOST_MAX;
+ * errstr is set to "" on success.
  * @returns 0 and fills out; GB_EINVAL with the reason in errstr
  *          ("site: no host in 'https:///x'", "site: 'xn--zz' is not valid
  *          punycode"); GB_EIO if libpsl has no public suffix list at all.
