@@ -90,6 +90,7 @@ typedef struct pub_stats_s {
   uint64_t failed;    /* records whose delivery failed (or was never attempted) */
   uint64_t messages;  /* Kafka messages acknowledged */
   uint64_t bytes_read;
+  uint64_t bytes_done; /* of those, the bytes of lines handled */
   int64_t file_size; /* -1 when unknown (a pipe) */
 } pub_stats_t;
 
@@ -213,7 +214,7 @@ int pub_csv_line(pub_csv_t *c, uint64_t line, const char *s, size_t n);
 /* The line was too long to hold; drops the record in progress. */
 void pub_csv_skip_line(pub_csv_t *c, uint64_t line);
 /* End of input: the last row, or an unterminated quoted field. */
-int pub_csv_finish(pub_csv_t *c, uint64_t last_line);
+int pub_csv_finish(pub_csv_t *c);
 void pub_csv_free(pub_csv_t *c);
 
 #endif /* GB_TOOLS_PUBLISH_H */

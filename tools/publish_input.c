@@ -192,11 +192,12 @@ int pub_input_run(pub_t *p, int fd) {
       if (skipping) {
         skipping = 0; /* the end of a line too long to hold */
       } else {
+        if (*p->stop || p->fatal) break;
         r.line++;
         if ((err = on_line(&r, buf + pos, n, 1)) != 0) goto cleanup;
         if ((r.line % PUB_TICK_LINES) == 0) {
+          p->st.bytes_done = p->st.bytes_read - (len - (size_t)(nl - buf) - 1);
           pub_tick(p);
-          if (*p->stop || p->fatal) break;
         }
       }
       pos = (size_t)(nl - buf) + 1;
@@ -227,16 +228,18 @@ int pub_input_run(pub_t *p, int fd) {
     }
     memmove(buf, buf + pos, len - pos);
     len -= pos;
+    p->st.bytes_done = p->st.bytes_read - len;
     pub_tick(p);
   }
   if (!*p->stop && !p->fatal) {
     if (len > 0 && !skipping) {
-      /* The last line has no '\n'. A lone BOM-less start is still data. */
-      pos = (!bom_checked && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+      /* The last line has no '\n'. (Fewer than 3 bytes were read if the
+       * BOM check is still pending: they cannot be a BOM.) */
+      pos = 0;
       r.line++;
       if ((err = on_line(&r, buf + pos, len - pos, 0)) != 0) goto cleanup;
     }
-    if (r.csv) err = pub_csv_finish(r.csv, r.line);
+    if (r.csv) err = pub_csv_finish(r.csv);
   }
 cleanup:
   p->st.lines = r.line;

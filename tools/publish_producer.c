@@ -44,6 +44,7 @@ struct pub_producer_s {
   pub_slot_t *slots;              /* batches in the making: one, or one per partition */
   int nslots;
   uint64_t dr_failed; /* records failed in delivery reports */
+  uint64_t paced;     /* records let through by --rate */
 };
 
 static void *msg_opaque(uint64_t line, uint32_t cnt) {
@@ -78,7 +79,9 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-  (void)level;
+  /* Connection failures are logged (facility FAIL) and also reported to
+   * error_cb; say them once. -X debug=... output is shown in full. */
+  if (level <= 6 && !strcmp(fac, "FAIL")) return;
   pub_say(rd_kafka_opaque(rk), "kafka: %s: %s", fac, buf);
 }
 
@@ -206,7 +209,7 @@ int pub_producer_new(pub_t *p) {
   }
   err = 0;
 cleanup:
-  rd_kafka_conf_destroy(conf); /* NULL once rd_kafka_new took it */
+  if (conf) rd_kafka_conf_destroy(conf); /* NULL once rd_kafka_new took it; not NULL-safe */
   return err;
 }
 
@@ -268,10 +271,27 @@ static int send_slot(pub_t *p, int idx) {
                  s->first_line, nrec);
 }
 
+/* --rate: record i is due at start + i / rate. Waiting serves delivery
+ * reports, stale batches and the progress line. */
+static void pace(pub_t *p) {
+  pub_producer_t *pp = p->prod;
+  int64_t due = p->start_us + (int64_t)((double)pp->paced++ * 1e6 / p->o->rate);
+  for (;;) {
+    p->now_us = pub_now_us();
+    int64_t wait_us = due - p->now_us;
+    if (wait_us < 1000 || *p->stop || p->fatal) return;
+    rd_kafka_poll(pp->rk, wait_us > 100000 ? 100 : (int)(wait_us / 1000));
+    p->now_us = pub_now_us();
+    pub_producer_send_stale(p);
+    pub_progress_draw(p, 0);
+  }
+}
+
 int pub_producer_add(pub_t *p, const char *rec, size_t len, const char *key, size_t keylen,
                      uint64_t line) {
   pub_producer_t *pp = p->prod;
   int err;
+  if (p->o->rate > 0) pace(p);
   if (!pp->slots) return produce(p, RD_KAFKA_PARTITION_UA, (char *)rec, len, 0, key, keylen, line, 1);
   int idx = pp->partition_of ? pp->partition_of(pp->rkt, key, keylen, pp->partitions, NULL, NULL) : 0;
   pub_slot_t *s = &pp->slots[idx];

@@ -58,8 +58,8 @@ void pub_delivery_failed(pub_t *p, uint64_t line, uint32_t cnt, const char *reas
   if (cnt == 1)
     fprintf(p->report, "line %llu: delivery failed: %s\n", (unsigned long long)line, reason);
   else
-    fprintf(p->report, "line %llu: delivery of %u records (this line and %u after it) failed: %s\n",
-            (unsigned long long)line, cnt, cnt - 1, reason);
+    fprintf(p->report, "line %llu: delivery failed for a message of %u records starting here: %s\n",
+            (unsigned long long)line, cnt, reason);
   if (p->failures_listed == PUB_FAILURES_LISTED)
     fprintf(p->report, "(further delivery failures are counted in the summary, not listed)\n");
 }
@@ -103,7 +103,7 @@ void pub_progress_draw(pub_t *p, int force) {
   }
   if (p->st.file_size > 0)
     snprintf(pct, sizeof(pct), " %3.0f%%",
-             100.0 * (double)p->st.bytes_read / (double)p->st.file_size);
+             100.0 * (double)p->st.bytes_done / (double)p->st.file_size);
   fprintf(stderr, "\r%s read  %s published  %llu failed  %llu rejected  %s rec/s%s\033[K",
           human(a, sizeof(a), (double)p->st.records), human(b, sizeof(b), (double)p->st.published),
           (unsigned long long)p->st.failed, (unsigned long long)p->st.rejected,
