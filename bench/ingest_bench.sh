@@ -54,6 +54,8 @@ gb_log "published in $(( $(gb_now_ms) - t )) ms"
 
 floor=$(build/bench/consume-floor -b "$B" -t "$calls")
 gb_log "floor: $floor"
+# What gb-publish could not read (bad JSON lines) never reached the topic.
+records=${floor#*records=}; records=${records%% *}
 
 admin=$(gb_free_port)
 log=$dir/ingest-$suffix.log
@@ -63,7 +65,7 @@ gb_launch "$log" "$dir/ingest.pid" build/ingest/ingest --log.level=warn \
   --admin.port="$admin" --ingest.max-future-s=86400
 pid=$(cat "$dir/ingest.pid")
 trap 'gb_pid_stop "$pid" 20 ingest >/dev/null 2>&1 || true' EXIT
-metric() { curl -sf "http://127.0.0.1:$admin/metrics" 2>/dev/null | awk -v k="$1" '$1 == k {print $2}'; }
+metric() { { curl -sf "http://127.0.0.1:$admin/metrics" 2>/dev/null || true; } | awk -v k="$1" '$1 == k {print $2}'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 # Poll finely: the first record read starts the clock, the last one stops it.
 t0=""; c0=""
@@ -73,6 +75,7 @@ while :; do
   if [ -z "$t0" ] && [ "$n" -gt 0 ]; then t0=$(gb_now_ms); c0=$(cpu_ticks); n0=$n; fi
   [ "$n" -ge "$records" ] && break
   [ "$(gb_now_ms)" -lt "$deadline" ] || gb_die "ingest read only $n of $records records in 10 minutes"
+  [ -n "$t0" ] || [ "$n" -eq 0 ] || true
   gb_pid_alive "$pid" || gb_die "ingest died; see $log"
   sleep 0.02
 done

@@ -1,5 +1,6 @@
 /* Canonical events (goldenbell.v1.Event) from normalised records. */
 #include <stdio.h>
+#include <string.h>
 
 #include "gb/log.h"
 #include "goldenbell/v1/event.pb-c.h"
@@ -13,6 +14,20 @@ static void origin_of(Goldenbell__V1__Origin *o, const rd_kafka_message_t *m, co
   o->partner = (char *)partner;
 }
 
+/* Joins parts with ':' into out (size bytes, truncating); the event ids are
+ * built for every record, where snprintf's format parsing shows. */
+static void join_id(char *out, size_t size, const char *const *parts, int n) {
+  size_t o = 0;
+  for (int i = 0; i < n; i++) {
+    size_t l = strlen(parts[i]);
+    if (i > 0 && o + 1 < size) out[o++] = ':';
+    if (l > size - 1 - o) l = size - 1 - o;
+    memcpy(out + o, parts[i], l);
+    o += l;
+  }
+  out[o] = '\0';
+}
+
 static int add(ingest_t *in, Goldenbell__V1__Event *ev) {
   int err = ingest_packer_add(in->packer, ev);
   if (!err) gb_metric_inc(in->m.events_out, 1);
@@ -24,6 +39,15 @@ static int add(ingest_t *in, Goldenbell__V1__Event *ev) {
 int ingest_emit_call(ingest_t *in, const ingest_call_t *c, const rd_kafka_message_t *m) {
   Goldenbell__V1__Origin origin;
   origin_of(&origin, m, c->carrier);
+  char duration[12];
+  {
+    char rev[12];
+    int n = 0;
+    uint32_t d = c->duration_s;
+    do rev[n++] = (char)('0' + d % 10); while ((d /= 10) > 0);
+    for (int i = 0; i < n; i++) duration[i] = rev[n - 1 - i];
+    duration[n] = '\0';
+  }
   for (int side = 0; side < 2; side++) {
     const char *subject = side == 0 ? c->caller : c->callee;
     gb_phone_class_t scls = side == 0 ? c->caller_class : c->callee_class;
@@ -41,8 +65,8 @@ int ingest_emit_call(ingest_t *in, const ingest_call_t *c, const rd_kafka_messag
     cv.international = c->international;
     cv.carrier = (char *)c->carrier;
     char event_id[INGEST_CALL_ID_MAX + INGEST_CARRIER_MAX + 64];
-    snprintf(event_id, sizeof(event_id), "call:%s:%s:%s:%u", c->carrier, c->call_id, subject,
-             c->duration_s);
+    const char *const parts[] = {"call", c->carrier, c->call_id, subject, duration};
+    join_id(event_id, sizeof(event_id), parts, 5);
     Goldenbell__V1__Event ev = GOLDENBELL__V1__EVENT__INIT;
     ev.version = 1;
     ev.event_id = event_id;
@@ -68,8 +92,8 @@ int ingest_emit_visit(ingest_t *in, const ingest_visit_t *v, const rd_kafka_mess
   vv.target = (char *)v->target;
   vv.domain = (char *)v->domain;
   char event_id[INGEST_EVENT_ID_MAX + INGEST_PARTNER_MAX + 48];
-  snprintf(event_id, sizeof(event_id), "%s:%s:%s:%s", v->app ? "app" : "site", v->partner,
-           v->event_id, v->phone);
+  const char *const parts[] = {v->app ? "app" : "site", v->partner, v->event_id, v->phone};
+  join_id(event_id, sizeof(event_id), parts, 4);
   Goldenbell__V1__Event ev = GOLDENBELL__V1__EVENT__INIT;
   ev.version = 1;
   ev.event_id = event_id;

@@ -33,6 +33,8 @@ enum {
   OPT_BATCH_BYTES,
   OPT_LINGER,
   OPT_CONTENT_TYPE,
+  OPT_ENCODE,
+  OPT_RECORD,
   OPT_INT,
   OPT_BOOL,
   OPT_MAX_RECORD,
@@ -66,7 +68,15 @@ static const struct {
      "A partial batch is sent once its first record is MS old (default 100); matters for slow "
      "pipes and --rate."},
     {"content-type", OPT_CONTENT_TYPE, "TYPE",
-     "content-type header of every message (default application/json; \"\" sends none)."},
+     "content-type header of every message (default application/json, or for --encode "
+     "protobuf application/x-protobuf; proto=goldenbell.v1.CallRecordBatch or "
+     "VisitRecordBatch; \"\" sends none)."},
+    {"encode", OPT_ENCODE, "json|protobuf",
+     "What is sent (default json: the records as read). protobuf converts each record to a "
+     "goldenbell.v1.CallRecord (or VisitRecord, see --record) and sends a batch of them per "
+     "message: several times cheaper for both sides than JSON."},
+    {"record", OPT_RECORD, "call|visit",
+     "With --encode protobuf: the records are calls (default) or visits."},
     {"int", OPT_INT, "FIELD,...",
      "CSV: columns published as JSON integers (default duration_s,ts; \"\" for none)."},
     {"bool", OPT_BOOL, "FIELD,...",
@@ -241,7 +251,7 @@ static int parse_args(pub_opts_t *o, int argc, char **argv) {
   shortopts[ns] = '\0';
 
   int c;
-  int int_given = 0, bool_given = 0;
+  int int_given = 0, bool_given = 0, ct_given = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
     switch (c) {
@@ -273,7 +283,18 @@ static int parse_args(pub_opts_t *o, int argc, char **argv) {
       if (parse_long(&v, optarg, 0, 3600000)) return bad_usage("--linger %s: want 0-3600000 ms", optarg);
       o->linger_ms = (int)v;
       break;
-    case OPT_CONTENT_TYPE: o->content_type = optarg; break;
+    case OPT_CONTENT_TYPE:
+      o->content_type = optarg;
+      ct_given = 1;
+      break;
+    case OPT_ENCODE:
+      if (!strcmp(optarg, "protobuf")) o->encode_proto = 1;
+      else if (strcmp(optarg, "json") != 0) return bad_usage("--encode %s: want json or protobuf", optarg);
+      break;
+    case OPT_RECORD:
+      if (!strcmp(optarg, "visit")) o->record_visit = 1;
+      else if (strcmp(optarg, "call") != 0) return bad_usage("--record %s: want call or visit", optarg);
+      break;
     case OPT_INT:
       if (list_parse(&o->int_fields, optarg, 1)) return bad_usage("out of memory");
       int_given = 1;
@@ -331,6 +352,10 @@ static int parse_args(pub_opts_t *o, int argc, char **argv) {
       return bad_usage("cannot tell the format of %s from its name; use --format csv|jsonl",
                        o->path);
   }
+  if (o->encode_proto && !ct_given)
+    o->content_type = o->record_visit
+                          ? "application/x-protobuf; proto=goldenbell.v1.VisitRecordBatch"
+                          : "application/x-protobuf; proto=goldenbell.v1.CallRecordBatch";
   if (o->format != PUB_FMT_CSV) {
     if (int_given || bool_given) return bad_usage("--int and --bool apply to CSV input only");
     list_free(&o->int_fields);

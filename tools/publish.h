@@ -43,6 +43,7 @@ typedef enum {
   PUB_REJ_MISSING_KEY,
   PUB_REJ_BAD_KEY,
   PUB_REJ_TOO_LARGE,
+  PUB_REJ_NOT_ENCODABLE, /* --encode protobuf: the record lacks what the schema needs */
   PUB_REJ__CNT
 } pub_reject_t;
 
@@ -78,6 +79,8 @@ typedef struct pub_opts_s {
   char delimiter;
   pub_list_t int_fields;
   pub_list_t bool_fields;
+  int encode_proto; /* --encode protobuf */
+  int record_visit; /* --record visit (else call) */
 } pub_opts_t;
 
 typedef struct pub_stats_s {
@@ -175,6 +178,13 @@ typedef struct pub_json_key_s {
  * the caller then asks jansson, which decides and explains. */
 int pub_json_object_check(const char *s, size_t n, const char *key, size_t keylen,
                           pub_json_key_t *kout);
+
+/* ---- publish_proto.c ---- */
+
+/* Encodes one JSON record as a CallRecord or VisitRecord into out (reset
+ * first). Returns 0; -1 with the reason in why; -2 when out of memory. */
+int pub_proto_encode(pub_t *p, const char *rec, size_t len, pub_buf_t *out, char *why,
+                     size_t why_size);
 
 /* ---- publish_producer.c ---- */
 

@@ -45,6 +45,7 @@ struct pub_producer_s {
   int nslots;
   uint64_t dr_failed; /* records failed in delivery reports */
   uint64_t paced;     /* records let through by --rate */
+  pub_buf_t encoded;  /* --encode protobuf: the record being added, framed */
 };
 
 static void *msg_opaque(uint64_t line, uint32_t cnt) {
@@ -287,10 +288,47 @@ static void pace(pub_t *p) {
   }
 }
 
+/* --encode protobuf: replaces rec with the record as a batch's field 1
+ * (tag, length, CallRecord/VisitRecord bytes). A batch is these framed
+ * records one after another, so they are appended without separators.
+ * Returns 1 when the record was rejected, 0, or PUB_ERR_FATAL. */
+static int encode(pub_t *p, const char **rec, size_t *len, uint64_t line) {
+  pub_producer_t *pp = p->prod;
+  pub_buf_t body = {0};
+  char why[200];
+  int rc = pub_proto_encode(p, *rec, *len, &body, why, sizeof(why));
+  if (rc == -1) {
+    pub_buf_free(&body);
+    pub_reject(p, line, PUB_REJ_NOT_ENCODABLE, "%s", why);
+    return 1;
+  }
+  pp->encoded.len = 0;
+  if (rc != 0 || pub_buf_reserve(&pp->encoded, body.len + 11) != 0) {
+    pub_buf_free(&body);
+    pub_say(p, "out of memory");
+    return PUB_ERR_FATAL;
+  }
+  uint8_t *o = (uint8_t *)pp->encoded.data;
+  size_t n = 0;
+  o[n++] = 0x0a; /* field 1, length-delimited */
+  for (uint64_t v = body.len; ; v >>= 7) {
+    o[n++] = (uint8_t)(v < 0x80 ? v : (v & 0x7f) | 0x80);
+    if (v < 0x80) break;
+  }
+  memcpy(o + n, body.data, body.len);
+  pp->encoded.len = n + body.len;
+  pub_buf_free(&body);
+  *rec = pp->encoded.data;
+  *len = pp->encoded.len;
+  return 0;
+}
+
 int pub_producer_add(pub_t *p, const char *rec, size_t len, const char *key, size_t keylen,
                      uint64_t line) {
   pub_producer_t *pp = p->prod;
   int err;
+  if (p->o->encode_proto && (err = encode(p, &rec, &len, line)) != 0)
+    return err == 1 ? 0 : err;
   if (p->o->rate > 0) pace(p);
   if (!pp->slots) return produce(p, RD_KAFKA_PARTITION_UA, (char *)rec, len, 0, key, keylen, line, 1);
   int idx = pp->partition_of ? pp->partition_of(pp->rkt, key, keylen, pp->partitions, NULL, NULL) : 0;
@@ -304,7 +342,7 @@ int pub_producer_add(pub_t *p, const char *rec, size_t len, const char *key, siz
   if (s->nrec == 0) {
     s->first_line = line;
     s->first_us = p->now_us;
-  } else {
+  } else if (!p->o->encode_proto) {
     s->buf.data[s->buf.len++] = '\n';
   }
   memcpy(s->buf.data + s->buf.len, rec, len);
@@ -349,6 +387,7 @@ void pub_producer_free(pub_t *p) {
   pub_producer_t *pp = p->prod;
   if (!pp) return;
   for (int i = 0; i < pp->nslots; i++) pub_buf_free(&pp->slots[i].buf);
+  pub_buf_free(&pp->encoded);
   free(pp->slots);
   if (pp->rkt) rd_kafka_topic_destroy(pp->rkt);
   if (pp->rk) rd_kafka_destroy(pp->rk);

@@ -21,6 +21,7 @@ static const char *const reject_names[PUB_REJ__CNT] = {
     [PUB_REJ_INVALID_UTF8] = "invalid_utf8", [PUB_REJ_INVALID_JSON] = "invalid_json",
     [PUB_REJ_NOT_OBJECT] = "not_object",     [PUB_REJ_MISSING_KEY] = "missing_key",
     [PUB_REJ_BAD_KEY] = "bad_key",           [PUB_REJ_TOO_LARGE] = "too_large",
+    [PUB_REJ_NOT_ENCODABLE] = "not_encodable",
 };
 
 int64_t pub_now_us(void) {

@@ -34,6 +34,9 @@ const gb_opt_t gb_common_opts[] = {
      "How long a service waits for Kafka and Redis at start before it exits, milliseconds."},
     {"batch.max", GB_OPT_INT, "10000", 1, 1000000,
      "Most input messages processed between two offset commits."},
+    {"batch.linger-ms", GB_OPT_INT, "20", 0, 10000,
+     "How long a batch gathers input before its outputs are flushed and its offsets "
+     "committed, milliseconds: throughput against added latency."},
     GB_OPT_END,
 };
 

@@ -6,12 +6,14 @@
 
 #include "gb/err.h"
 #include "gb/log.h"
+#include "gb/timeparse.h"
 
 struct gb_pipeline {
   rd_kafka_t *consumer;
   rd_kafka_t *producer;
   gb_pipeline_conf_t conf;
   int batch_max;
+  int linger_ms;
   /* Next offset to commit for each partition read in the batch in hand. */
   rd_kafka_topic_partition_list_t *pending;
   uint64_t queued;    /* outputs queued in this batch */
@@ -329,6 +331,7 @@ int gb_pipeline_new(gb_pipeline_t **out, const gb_config_t *cfg, const gb_pipeli
   if (!p) goto cleanup;
   p->conf = *conf;
   p->batch_max = (int)gb_config_int(cfg, "batch.max");
+  p->linger_ms = (int)gb_config_int(cfg, "batch.linger-ms");
   p->pending = rd_kafka_topic_partition_list_new(8);
   if ((err = producer_new(&p->producer, cfg, p, errstr, errstr_size)) != 0) goto cleanup;
   if ((err = consumer_new(&p->consumer, cfg, conf->group, conf->topics, conf->ntopics, p,
@@ -340,23 +343,23 @@ cleanup:
   return err;
 }
 
-int gb_pipeline_produce(gb_pipeline_t *p, const char *topic, int32_t partition, const void *key,
-                        size_t keylen, const void *value, size_t len,
-                        rd_kafka_headers_t *headers) {
+static int produce(gb_pipeline_t *p, const char *topic, int32_t partition, const void *key,
+                   size_t keylen, void *value, size_t len, rd_kafka_headers_t *headers,
+                   int msgflags) {
   for (;;) {
     rd_kafka_resp_err_t e;
     if (headers)
       e = rd_kafka_producev(p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, len),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+                            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE(value, len),
+                            RD_KAFKA_V_MSGFLAGS(msgflags), RD_KAFKA_V_HEADERS(headers),
+                            RD_KAFKA_V_END);
     else
       e = rd_kafka_producev(p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, len),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE(value, len),
+                            RD_KAFKA_V_MSGFLAGS(msgflags), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
       p->queued++;
-      return 0; /* headers now owned by the message */
+      return 0; /* headers (and an owned value) now belong to the message */
     }
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       /* Back-pressure: serve delivery reports until there is room. */
@@ -364,9 +367,23 @@ int gb_pipeline_produce(gb_pipeline_t *p, const char *topic, int32_t partition, 
       continue;
     }
     if (headers) rd_kafka_headers_destroy(headers);
+    if (msgflags & RD_KAFKA_MSG_F_FREE) free(value);
     gb_error("pipeline.produce_failed", "topic=%s err=%s", topic, rd_kafka_err2name(e));
     return e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? GB_ETOOBIG : GB_EIO;
   }
+}
+
+int gb_pipeline_produce(gb_pipeline_t *p, const char *topic, int32_t partition, const void *key,
+                        size_t keylen, const void *value, size_t len,
+                        rd_kafka_headers_t *headers) {
+  return produce(p, topic, partition, key, keylen, (void *)value, len, headers,
+                 RD_KAFKA_MSG_F_COPY);
+}
+
+int gb_pipeline_produce_owned(gb_pipeline_t *p, const char *topic, int32_t partition,
+                              const void *key, size_t keylen, void *value, size_t len,
+                              rd_kafka_headers_t *headers) {
+  return produce(p, topic, partition, key, keylen, value, len, headers, RD_KAFKA_MSG_F_FREE);
 }
 
 static void pending_mark(gb_pipeline_t *p, const rd_kafka_message_t *m) {
@@ -382,6 +399,10 @@ int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop) {
   while (!*stop) {
     int n = 0;
     rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, 100);
+    /* A batch gathers input for up to batch.linger-ms: flushing and
+     * committing after every short gap in the input would stall the
+     * thread on broker round trips instead of working. */
+    int64_t deadline = gb_mono_ms() + p->linger_ms;
     while (m) {
       if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -399,7 +420,8 @@ int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop) {
       }
       rd_kafka_message_destroy(m);
       if (n >= p->batch_max) break;
-      m = rd_kafka_consumer_poll(p->consumer, 0);
+      int64_t left = deadline - gb_mono_ms();
+      m = rd_kafka_consumer_poll(p->consumer, left > 0 ? (int)left : 0);
     }
     if (p->pending->cnt > 0 && (err = pipeline_finish_batch(p)) != 0) goto done;
     rd_kafka_poll(p->producer, 0);

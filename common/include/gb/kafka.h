@@ -85,6 +85,12 @@ int gb_pipeline_new(gb_pipeline_t **out, const gb_config_t *cfg, const gb_pipeli
 int gb_pipeline_produce(gb_pipeline_t *p, const char *topic, int32_t partition, const void *key,
                         size_t keylen, const void *value, size_t len, rd_kafka_headers_t *headers);
 
+/* Like gb_pipeline_produce, but value is a malloc'ed buffer that the
+ * pipeline takes over (freed once delivered, or at once on failure). */
+int gb_pipeline_produce_owned(gb_pipeline_t *p, const char *topic, int32_t partition,
+                              const void *key, size_t keylen, void *value, size_t len,
+                              rd_kafka_headers_t *headers);
+
 /**
  * Runs until *stop becomes non-zero (a signal handler sets it), then finishes
  * the batch in hand, commits and closes the consumer.
