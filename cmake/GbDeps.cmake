@@ -17,3 +17,9 @@ find_library(HTTP_PARSER_LIBRARY http_parser REQUIRED)
 add_library(gb_http_parser INTERFACE)
 target_include_directories(gb_http_parser INTERFACE ${HTTP_PARSER_INCLUDE_DIR})
 target_link_libraries(gb_http_parser INTERFACE ${HTTP_PARSER_LIBRARY})
+
+# yajl: a streaming JSON parser for ingest's hot path (no tree is built).
+# Debian's libyajl-dev ships a pkg-config file, but find it like http-parser
+# so that the include path is plain <yajl/...>.
+find_path(YAJL_INCLUDE_DIR yajl/yajl_parse.h REQUIRED)
+find_library(YAJL_LIBRARY yajl REQUIRED)

@@ -16,44 +16,45 @@ static int finish(ingest_call_t *c, int64_t now_ms, int64_t max_future_ms, int i
   return field_time_skew(c->start_ms, now_ms, max_future_ms, "start", r);
 }
 
-static int json_text(char *out, size_t max, const json_t *o, const char *f, int required,
+static int json_text(char *out, size_t max, const flat_rec_t *o, const char *f, int required,
                      gb_reject_t *r) {
   const char *s;
   size_t len;
-  int err = gb_json_str(o, f, required, &s, &len, r);
+  int err = flat_str(o, f, required, &s, &len, r);
   return err ? err : field_text(out, max, s, len, f, required, r);
 }
 
-static int json_phone(char *out, gb_phone_class_t *cls, const json_t *o, const char *f,
+static int json_phone(char *out, gb_phone_class_t *cls, const flat_rec_t *o, const char *f,
                       gb_reject_t *r) {
   const char *s;
   size_t len;
-  int err = gb_json_str(o, f, true, &s, &len, r);
+  int err = flat_str(o, f, true, &s, &len, r);
   return err ? err : field_phone(out, cls, s, len, f, 1, r);
 }
 
-int ingest_call_from_json(ingest_call_t *c, const json_t *obj, int64_t now_ms,
+int ingest_call_from_json(ingest_call_t *c, const flat_rec_t *obj, int64_t now_ms,
                           int64_t max_future_ms, gb_reject_t *r) {
   int err;
   memset(c, 0, sizeof(*c));
-  if (!json_is_object(obj)) return gb_reject(r, "wrong_type", "", "a call record is an object");
+  if (obj->top_type != FLAT_OBJECT)
+    return gb_reject(r, "wrong_type", "", "a call record is an object");
   if ((err = json_text(c->call_id, INGEST_CALL_ID_MAX, obj, "call_id", 1, r))) return err;
   if ((err = json_phone(c->caller, &c->caller_class, obj, "caller", r))) return err;
   if ((err = json_phone(c->callee, &c->callee_class, obj, "callee", r))) return err;
-  if ((err = gb_json_time(obj, "start", true, &c->start_ms, r))) return err;
+  if ((err = flat_time(obj, "start", true, &c->start_ms, r))) return err;
   int64_t d = 0;
-  if ((err = gb_json_int(obj, "duration_s", true, 0, MAX_DURATION_S, &d, r))) return err;
+  if ((err = flat_int(obj, "duration_s", true, 0, MAX_DURATION_S, &d, r))) return err;
   c->duration_s = (uint32_t)d;
   if ((err = json_text(c->carrier, INGEST_CARRIER_MAX, obj, "carrier", 0, r))) return err;
   const char *status;
-  if ((err = gb_json_str(obj, "status", false, &status, NULL, r))) return err;
+  if ((err = flat_str(obj, "status", false, &status, NULL, r))) return err;
   if (status && strcmp(status, "ongoing") == 0)
     c->ongoing = 1;
   else if (status && strcmp(status, "final") != 0)
     return gb_reject(r, "unknown_enum", "status", "status: '%.40s' is not ongoing or final",
                      status);
   bool intl = false;
-  if ((err = gb_json_bool(obj, "international", false, &intl, r))) return err;
+  if ((err = flat_bool(obj, "international", false, &intl, r))) return err;
   return finish(c, now_ms, max_future_ms, intl, r);
 }
 

@@ -2,9 +2,9 @@
 #ifndef INGEST_CALL_H
 #define INGEST_CALL_H
 
-#include <jansson.h>
 #include <stdint.h>
 
+#include "flat.h"
 #include "gb/jsonutil.h"
 #include "gb/phone.h"
 #include "goldenbell/v1/input.pb-c.h"
@@ -26,12 +26,12 @@ typedef struct {
 } ingest_call_t;
 
 /**
- * Reads a call from a JSON object or a protobuf CallRecord (docs/API.md,
+ * Reads a call from a JSON record or a protobuf CallRecord (docs/API.md,
  * "gb.calls"): validates every field, normalises both numbers, and rejects
  * an event that starts more than max_future_ms after now_ms.
  * Returns 0, or GB_EINVAL with r filled.
  */
-int ingest_call_from_json(ingest_call_t *c, const json_t *obj, int64_t now_ms,
+int ingest_call_from_json(ingest_call_t *c, const flat_rec_t *obj, int64_t now_ms,
                           int64_t max_future_ms, gb_reject_t *r);
 int ingest_call_from_proto(ingest_call_t *c, const Goldenbell__V1__CallRecord *pb,
                            int64_t now_ms, int64_t max_future_ms, gb_reject_t *r);

@@ -7,10 +7,12 @@
 #include <stdint.h>
 
 #include "call.h"
+#include "flat.h"
 #include "gb/admin.h"
 #include "gb/config.h"
 #include "gb/kafka.h"
 #include "gb/metrics.h"
+#include "gb/pbarena.h"
 #include "pack.h"
 #include "visit.h"
 
@@ -50,6 +52,8 @@ typedef struct {
   size_t max_message_bytes;
   int max_records;
   int64_t now_ms; /* the clock, read once per message */
+  gb_pbarena_t arena; /* protobuf records are decoded into it, one at a time */
+  flat_rec_t *flat;   /* JSON records are read into it, one at a time */
 } ingest_t;
 
 /* emit.c: canonical events of one record into the packer. */

@@ -3,6 +3,7 @@
  * per person concerned, packed per partition. Every input record becomes
  * output or a dead letter (gb.dlq); /metrics counts both. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gb/err.h"
@@ -66,6 +67,9 @@ int main(int argc, char **argv) {
   ingest_t in;
   memset(&in, 0, sizeof(in));
   in.cfg = cfg;
+  gb_pbarena_init(&in.arena);
+  in.flat = malloc(sizeof(*in.flat));
+  if (!in.flat) gb_service_die("memory", "flat record");
   in.topic_calls = gb_config_str(cfg, "topic.calls");
   in.topic_visits = gb_config_str(cfg, "topic.visits");
   in.topic_dlq = gb_config_str(cfg, "topic.dlq");
@@ -119,6 +123,7 @@ int main(int argc, char **argv) {
   ingest_packer_free(in.packer);
   gb_pipeline_free(in.p);
   gb_metrics_free(in.registry);
+  free(in.flat);
   gb_config_free(cfg);
   return err ? 1 : 0;
 }

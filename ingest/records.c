@@ -41,7 +41,7 @@ static int record_done(msg_ctx_t *c, int err, const char *rec, size_t len, int i
   return 0;
 }
 
-static int on_json(void *ud, const char *rec, size_t len, int index, json_t *v,
+static int on_json(void *ud, const char *rec, size_t len, int index, const flat_rec_t *v,
                    const gb_reject_t *bad) {
   msg_ctx_t *c = ud;
   ingest_t *in = c->in;
@@ -71,26 +71,28 @@ static int on_proto(void *ud, const char *rec, size_t len, int index, const gb_r
   if (bad) return ingest_dead_letter(in, c->m, rec, len, index, bad);
   int err;
   if (c->input == INPUT_CALLS) {
+    gb_pbarena_reset(&in->arena);
     Goldenbell__V1__CallRecord *pb =
-        goldenbell__v1__call_record__unpack(NULL, len, (const uint8_t *)rec);
+        goldenbell__v1__call_record__unpack(&in->arena.allocator, len, (const uint8_t *)rec);
     if (!pb) {
       gb_reject(&r, "bad_protobuf", "", "record %d: not a goldenbell.v1.CallRecord", index);
       return ingest_dead_letter(in, c->m, rec, len, index, &r);
     }
     ingest_call_t call;
     err = ingest_call_from_proto(&call, pb, in->now_ms, in->max_future_ms, &r);
-    goldenbell__v1__call_record__free_unpacked(pb, NULL);
+    goldenbell__v1__call_record__free_unpacked(pb, &in->arena.allocator);
     if (!err) err = ingest_emit_call(in, &call, c->m);
   } else {
+    gb_pbarena_reset(&in->arena);
     Goldenbell__V1__VisitRecord *pb =
-        goldenbell__v1__visit_record__unpack(NULL, len, (const uint8_t *)rec);
+        goldenbell__v1__visit_record__unpack(&in->arena.allocator, len, (const uint8_t *)rec);
     if (!pb) {
       gb_reject(&r, "bad_protobuf", "", "record %d: not a goldenbell.v1.VisitRecord", index);
       return ingest_dead_letter(in, c->m, rec, len, index, &r);
     }
     ingest_visit_t visit;
     err = ingest_visit_from_proto(&visit, pb, in->now_ms, in->max_future_ms, &r);
-    goldenbell__v1__visit_record__free_unpacked(pb, NULL);
+    goldenbell__v1__visit_record__free_unpacked(pb, &in->arena.allocator);
     if (!err) err = ingest_emit_visit(in, &visit, c->m);
   }
   return record_done(c, err, rec, len, index, &r);
@@ -153,7 +155,7 @@ int ingest_message(ingest_t *in, const rd_kafka_message_t *m) {
   }
   const char *buf = m->payload ? m->payload : "";
   int n;
-  if (fmt == FORMAT_JSON) return split_json(buf, m->len, on_json, &c, &n);
+  if (fmt == FORMAT_JSON) return split_json(buf, m->len, in->flat, on_json, &c, &n);
   if (strcmp(proto, single) == 0) return on_proto(&c, buf, m->len, 0, NULL);
   if (!proto[0] || strcmp(proto, batch) == 0)
     return split_proto_batch(buf, m->len, on_proto, &c, &n);

@@ -1,6 +1,7 @@
 #include "split.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -10,28 +11,30 @@ static size_t skip_ws(const char *buf, size_t len, size_t off) {
   return off;
 }
 
-/* jansson says "unable to decode byte 0x.." for input that is not UTF-8. */
-static const char *json_reason(const json_error_t *je) {
-  return strstr(je->text, "decode byte") || strstr(je->text, "UTF-8") ? "invalid_utf8"
-                                                                       : "bad_json";
+/* Names the record in a reason the parser gave. */
+static void prefix_index(gb_reject_t *r, int index) {
+  char d[sizeof(r->detail) + 32];
+  snprintf(d, sizeof(d), "record %d: %s", index, r->detail);
+  snprintf(r->detail, sizeof(r->detail), "%.*s", (int)sizeof(r->detail) - 1, d);
 }
 
-static int parse_one(const char *rec, size_t len, int index, split_json_fn fn, void *ud) {
-  json_error_t je;
+static int parse_one(flat_rec_t *fr, const char *rec, size_t len, int index, split_json_fn fn,
+                     void *ud) {
   gb_reject_t r;
-  json_t *v = json_loadb(rec, len, JSON_REJECT_DUPLICATES, &je);
-  if (!v) {
-    gb_reject(&r, json_reason(&je), "", "record %d: line %d column %d: %s", index, je.line,
-              je.column, je.text);
+  size_t used;
+  if (flat_parse(fr, rec, len, &used, &r) != 0) {
+    prefix_index(&r, index);
     return fn(ud, rec, len, index, NULL, &r);
   }
-  int err = fn(ud, rec, len, index, v, NULL);
-  json_decref(v);
-  return err;
+  if (skip_ws(rec, len, used) != len) {
+    gb_reject(&r, "bad_json", "", "record %d: text after the value at byte %zu", index, used);
+    return fn(ud, rec, len, index, NULL, &r);
+  }
+  return fn(ud, rec, len, index, fr, NULL);
 }
 
 /* The end of the array element starting at off: the first ',' or ']' at
- * depth 0 outside strings. This only finds boundaries; jansson parses each
+ * depth 0 outside strings. This only finds boundaries; yajl parses each
  * element. Returns len when the array is not closed. */
 static size_t element_end(const char *buf, size_t len, size_t off) {
   int depth = 0, in_str = 0;
@@ -52,8 +55,8 @@ static size_t element_end(const char *buf, size_t len, size_t off) {
   return len;
 }
 
-static int split_array(const char *buf, size_t len, size_t off, split_json_fn fn, void *ud,
-                       int *n) {
+static int split_array(const char *buf, size_t len, size_t off, flat_rec_t *fr, split_json_fn fn,
+                       void *ud, int *n) {
   off = skip_ws(buf, len, off + 1); /* past '[' */
   if (off < len && buf[off] == ']') {
     off = skip_ws(buf, len, off + 1);
@@ -68,7 +71,7 @@ static int split_array(const char *buf, size_t len, size_t off, split_json_fn fn
       gb_reject(&r, "bad_json", "", "record %d: the array is not closed", *n);
       return fn(ud, buf + off, len - off, (*n)++, NULL, &r);
     }
-    int err = parse_one(buf + off, rec_end - off, (*n)++, fn, ud);
+    int err = parse_one(fr, buf + off, rec_end - off, (*n)++, fn, ud);
     if (err) return err;
     if (buf[end] == ']') {
       off = skip_ws(buf, len, end + 1);
@@ -84,28 +87,23 @@ static int split_array(const char *buf, size_t len, size_t off, split_json_fn fn
   return 0;
 }
 
-/* Objects one after another. jansson reads one value and says where it
+/* Values one after another. The parser reads one value and says where it
  * stopped; a record that does not parse ends at the next newline, where the
  * next record is looked for. */
-static int split_sequence(const char *buf, size_t len, size_t off, split_json_fn fn, void *ud,
-                          int *n) {
+static int split_sequence(const char *buf, size_t len, size_t off, flat_rec_t *fr,
+                          split_json_fn fn, void *ud, int *n) {
   while ((off = skip_ws(buf, len, off)) < len) {
-    json_error_t je;
-    json_t *v = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
-                           &je);
+    gb_reject_t r = {0};
+    size_t used = 0;
     int err;
-    if (v) {
-      size_t used = (size_t)je.position;
-      if (used == 0 || used > len - off) used = len - off;
-      err = fn(ud, buf + off, used, (*n)++, v, NULL);
-      json_decref(v);
+    if (flat_parse(fr, buf + off, len - off, &used, &r) == 0 && used > 0) {
+      err = fn(ud, buf + off, used, (*n)++, fr, NULL);
       off += used;
     } else {
       const char *nl = memchr(buf + off, '\n', len - off);
       size_t end = nl ? (size_t)(nl - buf) : len;
-      gb_reject_t r;
-      gb_reject(&r, json_reason(&je), "", "record %d: line %d column %d: %s", *n, je.line,
-                je.column, je.text);
+      if (used == 0 && !r.reason) gb_reject(&r, "bad_json", "", "no value");
+      prefix_index(&r, *n);
       err = fn(ud, buf + off, end - off, (*n)++, NULL, &r);
       off = end;
     }
@@ -114,7 +112,8 @@ static int split_sequence(const char *buf, size_t len, size_t off, split_json_fn
   return 0;
 }
 
-int split_json(const char *buf, size_t len, split_json_fn fn, void *ud, int *nrecords) {
+int split_json(const char *buf, size_t len, flat_rec_t *scratch, split_json_fn fn, void *ud,
+               int *nrecords) {
   size_t off = skip_ws(buf, len, 0);
   *nrecords = 0;
   if (off == len) {
@@ -123,8 +122,8 @@ int split_json(const char *buf, size_t len, split_json_fn fn, void *ud, int *nre
     (*nrecords)++;
     return fn(ud, buf, len, 0, NULL, &r);
   }
-  if (buf[off] == '[') return split_array(buf, len, off, fn, ud, nrecords);
-  return split_sequence(buf, len, off, fn, ud, nrecords);
+  if (buf[off] == '[') return split_array(buf, len, off, scratch, fn, ud, nrecords);
+  return split_sequence(buf, len, off, scratch, fn, ud, nrecords);
 }
 
 /* Reads a base-128 varint; returns bytes used, 0 when truncated or too long. */

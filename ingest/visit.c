@@ -22,28 +22,29 @@ static int target(ingest_visit_t *v, const char *s, size_t len, gb_reject_t *r) 
   return 0;
 }
 
-int ingest_visit_from_json(ingest_visit_t *v, const json_t *obj, int64_t now_ms,
+int ingest_visit_from_json(ingest_visit_t *v, const flat_rec_t *obj, int64_t now_ms,
                            int64_t max_future_ms, gb_reject_t *r) {
   int err;
   const char *s, *kind;
   size_t len;
   gb_phone_class_t cls;
   memset(v, 0, sizeof(*v));
-  if (!json_is_object(obj)) return gb_reject(r, "wrong_type", "", "a visit record is an object");
-  if ((err = gb_json_str(obj, "event_id", true, &s, &len, r)) ||
+  if (obj->top_type != FLAT_OBJECT)
+    return gb_reject(r, "wrong_type", "", "a visit record is an object");
+  if ((err = flat_str(obj, "event_id", true, &s, &len, r)) ||
       (err = field_text(v->event_id, INGEST_EVENT_ID_MAX, s, len, "event_id", 1, r)))
     return err;
-  if ((err = gb_json_str(obj, "phone", true, &s, &len, r)) ||
+  if ((err = flat_str(obj, "phone", true, &s, &len, r)) ||
       (err = field_phone(v->phone, &cls, s, len, "phone", 0, r)))
     return err;
-  if ((err = gb_json_str(obj, "kind", true, &kind, NULL, r))) return err;
+  if ((err = flat_str(obj, "kind", true, &kind, NULL, r))) return err;
   if (strcmp(kind, "app") == 0) v->app = 1;
   else if (strcmp(kind, "site") != 0)
     return gb_reject(r, "unknown_enum", "kind", "kind: '%.40s' is not site or app", kind);
-  if ((err = gb_json_str(obj, "target", true, &s, &len, r)) || (err = target(v, s, len, r)))
+  if ((err = flat_str(obj, "target", true, &s, &len, r)) || (err = target(v, s, len, r)))
     return err;
-  if ((err = gb_json_time(obj, "ts", true, &v->ts_ms, r))) return err;
-  if ((err = gb_json_str(obj, "partner", false, &s, &len, r)) ||
+  if ((err = flat_time(obj, "ts", true, &v->ts_ms, r))) return err;
+  if ((err = flat_str(obj, "partner", false, &s, &len, r)) ||
       (err = field_text(v->partner, INGEST_PARTNER_MAX, s, len, "partner", 0, r)))
     return err;
   return field_time_skew(v->ts_ms, now_ms, max_future_ms, "ts", r);

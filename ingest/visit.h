@@ -2,9 +2,9 @@
 #ifndef INGEST_VISIT_H
 #define INGEST_VISIT_H
 
-#include <jansson.h>
 #include <stdint.h>
 
+#include "flat.h"
 #include "gb/jsonutil.h"
 #include "gb/phone.h"
 #include "gb/site.h"
@@ -25,7 +25,7 @@ typedef struct {
 
 /* Reads a visit from JSON (docs/API.md, "gb.visits") or from protobuf.
  * Returns 0, or GB_EINVAL with r filled. */
-int ingest_visit_from_json(ingest_visit_t *v, const json_t *obj, int64_t now_ms,
+int ingest_visit_from_json(ingest_visit_t *v, const flat_rec_t *obj, int64_t now_ms,
                            int64_t max_future_ms, gb_reject_t *r);
 int ingest_visit_from_proto(ingest_visit_t *v, const Goldenbell__V1__VisitRecord *pb,
                             int64_t now_ms, int64_t max_future_ms, gb_reject_t *r);

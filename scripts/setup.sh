@@ -21,6 +21,7 @@ PACKAGES=(
   libuv1-dev           # event loop for the HTTP API and push stream
   libhttp-parser-dev   # HTTP/1.1 request parsing (nodejs' parser)
   libjansson-dev       # JSON decode/encode
+  libyajl-dev          # streaming JSON parsing on ingest's hot path
   libcsv-dev           # CSV reading in gb-publish
   libsodium-dev        # keyed hashes, authenticated encryption, tokens
   libidn2-dev libpsl-dev publicsuffix     # IDN and registrable domains

@@ -21,7 +21,9 @@ typedef struct {
   int index[MAXR];
 } seen_t;
 
-static int on_json(void *ud, const char *rec, size_t len, int index, json_t *v,
+static flat_rec_t scratch;
+
+static int on_json(void *ud, const char *rec, size_t len, int index, const flat_rec_t *v,
                    const gb_reject_t *r) {
   seen_t *s = ud;
   assert_true(s->n < MAXR);
@@ -42,7 +44,7 @@ static seen_t split(const char *text) {
   char *buf = malloc(len ? len : 1);
   memcpy(buf, text, len);
   int n = -1;
-  assert_int_equal(split_json(buf, len, on_json, &s, &n), 0);
+  assert_int_equal(split_json(buf, len, &scratch, on_json, &s, &n), 0);
   assert_int_equal(n, s.n);
   free(buf);
   return s;
