@@ -143,7 +143,7 @@ static int on_proto(void *ud, const char *rec, size_t len, int index, const gb_r
 
 static uint8_t *batch_of(int n, size_t *len) {
   Goldenbell__V1__CallRecord recs[4], *ptrs[4];
-  char ids[4][8];
+  char ids[4][16];
   for (int i = 0; i < n; i++) {
     goldenbell__v1__call_record__init(&recs[i]);
     snprintf(ids[i], sizeof(ids[i]), "c%d", i);
@@ -172,7 +172,7 @@ static void test_ingest_split__proto_batch(void **state) {
   assert_int_equal(split_proto_batch((char *)buf, len, on_proto, &s, &n), 0);
   assert_int_equal(n, 3);
   for (int i = 0; i < 3; i++) {
-    char want[8];
+    char want[16];
     snprintf(want, sizeof(want), "c%d", i);
     assert_true(s.ok[i]);
     assert_string_equal(s.rec[i], want);
