@@ -11,7 +11,10 @@ set -euo pipefail
 bootstrap=$1
 duration=0
 [ "${2:-}" = "--duration" ] && duration=$3
+here=$(cd "$(dirname "$0")/.." && pwd)
 kc=(kcat -P -b "$bootstrap" -K '|' -H content-type=application/json -X enable.idempotence=true -X acks=all)
+# Carrier traffic goes through the partners' own tool, as a carrier would send it.
+publish_calls=("${GB_BUILD_DIR:-$here/build}/tools/gb-publish" -b "$bootstrap" -t gb.calls -f jsonl --key call_id -q -)
 
 stations=(st-yongfu st-yongfu st-yongfu st-binhai st-binhai)
 people=(13900139000 "138 0013 8001" +86-137-0013-7002 008613600136003 "(+86) 135 0013 5004")
@@ -41,8 +44,8 @@ while [ "$duration" -eq 0 ] || [ $(( $(date +%s) - start )) -lt "$duration" ]; d
   {
     # Ordinary traffic: nobody protected, no fraud number.
     for i in $(seq 1 50); do
-      printf 'c%s-%d|{"call_id":"demo-c%s-%d","caller":"1%02d%08d","callee":"1%02d%08d","start":"%s","duration_s":%d,"carrier":"CMCC"}\n' \
-        "$id" "$i" "$id" "$i" $((30 + RANDOM % 60)) $((RANDOM * RANDOM % 100000000)) \
+      printf '{"call_id":"demo-c%s-%d","caller":"1%02d%08d","callee":"1%02d%08d","start":"%s","duration_s":%d,"carrier":"CMCC"}\n' \
+        "$id" "$i" $((30 + RANDOM % 60)) $((RANDOM * RANDOM % 100000000)) \
         $((30 + RANDOM % 60)) $((RANDOM * RANDOM % 100000000)) "$now" $((RANDOM % 600))
     done
     # Every fourth round a fraud call to a protected person, reported while it goes on.
@@ -50,12 +53,12 @@ while [ "$duration" -eq 0 ] || [ $(( $(date +%s) - start )) -lt "$duration" ]; d
       p=${people[$((RANDOM % ${#people[@]}))]}
       f=${fraud[$((RANDOM % ${#fraud[@]}))]}
       for d in 30 75; do
-        printf 'f%s|{"call_id":"demo-f%s","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"ongoing"}\n' \
-          "$id" "$id" "$f" "$p" "$now" "$d"
+        printf '{"call_id":"demo-f%s","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"ongoing"}\n' \
+          "$id" "$f" "$p" "$now" "$d"
       done
-      printf 'f%s|{"call_id":"demo-f%s","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"final"}\n' \
-        "$id" "$id" "$f" "$p" "$now" 252
+      printf '{"call_id":"demo-f%s","caller":"%s","callee":"%s","start":"%s","duration_s":%d,"carrier":"CUCC","status":"final"}\n' \
+        "$id" "$f" "$p" "$now" 252
     fi
-  } | "${kc[@]}" -t gb.calls
+  } | "${publish_calls[@]}"
   sleep 1 # the pace of the demo's traffic, not a synchronisation
 done
