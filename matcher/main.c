@@ -27,7 +27,8 @@ static int on_message(gb_pipeline_t *p, const rd_kafka_message_t *m, void *ud) {
 }
 
 int main(int argc, char **argv) {
-  const gb_opt_t *const tables[] = {gb_common_opts, gb_numkey_opts, matcher_opts, NULL};
+  const gb_opt_t *const tables[] = {gb_common_opts, gb_numkey_opts, gb_keyring_opts, matcher_opts,
+                                    NULL};
   gb_config_t *cfg = gb_service_init(
       "matcher",
       "Keeps the protected-person index and the fraud list, and turns canonical events into "
@@ -46,11 +47,15 @@ int main(int argc, char **argv) {
   mt.call_threshold_s = (uint32_t)gb_config_int(cfg, "matcher.call-threshold-s");
   if (gb_numkey_load(&mt.numkey, cfg, errstr, sizeof(errstr)) != 0)
     gb_service_die("config", errstr);
+  if (gb_keyring_load(&mt.keys, cfg, errstr, sizeof(errstr)) != 0)
+    gb_service_die("config", errstr);
   if (gb_redis_connect(&mt.redis, gb_config_str(cfg, "redis.url"),
                        (int)gb_config_int(cfg, "redis.timeout-ms"),
                        (int)gb_config_int(cfg, "startup.timeout-ms"), errstr,
                        sizeof(errstr)) != 0)
     gb_service_die("redis", errstr);
+  if (gb_registry_new(&mt.registry, mt.redis, mt.prefix, &mt.numkey, &mt.keys) != 0)
+    gb_service_die("memory", "registry");
 
   const char *topics[] = {mt.topic_registry, mt.topic_intel, mt.topic_events};
   gb_pipeline_conf_t pc = {
@@ -69,6 +74,7 @@ int main(int argc, char **argv) {
           (unsigned long long)gb_pipeline_stats(mt.p)->in, (unsigned long long)mt.alerts,
           (unsigned long long)mt.dead);
   gb_pipeline_free(mt.p);
+  gb_registry_free(mt.registry);
   gb_redis_free(mt.redis);
   gb_config_free(cfg);
   return err ? 1 : 0;

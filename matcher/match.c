@@ -1,4 +1,5 @@
 /* Canonical events (gb.events) against the index and the fraud list. */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,33 +19,43 @@
 typedef struct {
   char station[65];
   char relation[33];
+  char registrant[GB_PHONE_MAX];
   int following;
-  char registrant_hash[GB_NUMKEY_HEX_LEN + 1];
 } owner_t;
 
-/* Reads who protects the subject. Returns the number of owners (0: nobody),
- * or GB_EIO. */
+/* Reads who protects the subject (gb/registry.h: pn entries). Returns the
+ * number of owners (0: nobody), or GB_EIO. */
 static int lookup_owners(matcher_t *mt, const char *subject, owner_t *owners, int max) {
   char h[GB_NUMKEY_HEX_LEN + 1], key[GB_KEY_MAX];
   gb_numkey_hash(&mt->numkey, subject, h);
-  redisReply *r = gb_redis_command(mt->redis, "HGETALL %s", gb_key_protected(key, mt->prefix, h));
+  redisReply *r = gb_redis_command(mt->redis, "HVALS %s", gb_key_protected(key, mt->prefix, h));
   if (!r || r->type != REDIS_REPLY_ARRAY) {
     if (r) freeReplyObject(r);
     return GB_EIO;
   }
   int n = 0;
-  for (size_t i = 0; i + 1 < r->elements && n < max; i += 2) {
+  for (size_t i = 0; i < r->elements && n < max; i++) {
     owner_t *o = &owners[n];
     memset(o, 0, sizeof(*o));
-    snprintf(o->registrant_hash, sizeof(o->registrant_hash), "%s", r->element[i]->str);
-    /* "<station>\t<relation>\t<following>" */
-    char *v = r->element[i + 1]->str;
+    /* "<station>\t<following>\t<sealed {registrant, relation}>" */
+    char *v = r->element[i]->str;
     char *t1 = strchr(v, '\t');
     char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
     if (!t1 || !t2) continue;
     snprintf(o->station, sizeof(o->station), "%.*s", (int)(t1 - v), v);
-    snprintf(o->relation, sizeof(o->relation), "%.*s", (int)(t2 - t1 - 1), t1 + 1);
-    o->following = t2[1] == '1';
+    o->following = t1[1] == '1';
+    char plain[512];
+    if (gb_open(&mt->keys, "pn.owner", t2 + 1, plain, sizeof(plain), NULL) != 0) {
+      gb_error("match.unreadable_owner", "station=%s reason=\"cannot open a sealed owner "
+               "(key missing from the keyring?)\"", o->station);
+      continue;
+    }
+    json_t *j = json_loads(plain, 0, NULL);
+    snprintf(o->registrant, sizeof(o->registrant), "%s",
+             json_string_value(json_object_get(j, "registrant")) ?: "");
+    snprintf(o->relation, sizeof(o->relation), "%s",
+             json_string_value(json_object_get(j, "relation")) ?: "");
+    json_decref(j);
     n++;
   }
   freeReplyObject(r);
@@ -82,7 +93,7 @@ static void alert_id(char out[33], const char *rule, const char *subject, const 
   sodium_bin2hex(out, 33, h, sizeof(h));
 }
 
-static int emit_alert(matcher_t *mt, Goldenbell__V1__Event *ev, const owner_t *owners, int n) {
+static int emit_alert(matcher_t *mt, Goldenbell__V1__Event *ev, owner_t *owners, int n) {
   const Goldenbell__V1__CallView *c = ev->call;
   char id[33], evidence[512];
   alert_id(id, "long_fraud_call", ev->subject, c->call_id);
@@ -97,9 +108,7 @@ static int emit_alert(matcher_t *mt, Goldenbell__V1__Event *ev, const owner_t *o
   Goldenbell__V1__Protector *protp[MAX_PROTECTORS];
   for (int i = 0; i < n; i++) {
     goldenbell__v1__protector__init(&prot[i]);
-    /* The subject registered themself; family owners come with the index
-     * issue (the registrant's number is stored encrypted there). */
-    prot[i].registrant = strcmp(owners[i].relation, "self") == 0 ? ev->subject : "";
+    prot[i].registrant = (char *)owners[i].registrant;
     prot[i].station_id = (char *)owners[i].station;
     prot[i].relation = (char *)owners[i].relation;
     prot[i].following = owners[i].following;

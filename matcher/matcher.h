@@ -10,12 +10,16 @@
 #include "gb/kafka.h"
 #include "gb/numkey.h"
 #include "gb/redis.h"
+#include "gb/registry.h"
+#include "gb/keyring.h"
 
 typedef struct {
   const gb_config_t *cfg;
   gb_pipeline_t *p;
   gb_redis_t *redis;
   gb_numkey_t numkey;
+  gb_keyring_t keys;
+  gb_registry_t *registry;
   const char *prefix;
   const char *topic_registry;
   const char *topic_results;

@@ -21,14 +21,23 @@ run=${GB_RUN_DIR:-$GB_ROOT/var/run}
 mkdir -p "$run/logs"
 bootstrap=$(scripts/kafka-start.sh --dir "$run/kafka" --partitions 4 --topics-tool build/tools/gb-topics)
 redis_url=$(scripts/redis-start.sh --dir "$run/redis")
+# The index's secrets (docs/OPERATIONS.md): the number-hash key and the
+# data-encryption keyring. Made once; kept with the demo's data.
 [ -s "$run/hash.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/hash.key"
+[ -s "$run/data.keys" ] || echo "k1=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$run/data.keys"
+chmod 600 "$run/hash.key" "$run/data.keys"
+# The bureau administrator's units: two police stations and the publicity centre.
+stations=(build/tools/gb-stations --redis "$redis_url")
+"${stations[@]}" add --id st-yongfu --name "永福派出所" --bureau demo-bureau --lat 24.4539 --lon 118.0820 >/dev/null
+"${stations[@]}" add --id st-binhai --name "滨海派出所" --bureau demo-bureau --lat 24.5122 --lon 118.1462 >/dev/null
+"${stations[@]}" add --id st-publicity --name "终结诈骗防诈宣传中心" --bureau demo-bureau --lat 24.48 --lon 118.10 --publicity >/dev/null
 port=${GB_HTTP_PORT:-8080}
 if ! "$GB_PYTHON" -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
   port=$(gb_free_port)
 fi
 
 export GB_KAFKA_BOOTSTRAP_SERVERS=$bootstrap GB_REDIS_URL=$redis_url
-export GB_INDEX_HASH_KEY_FILE=$run/hash.key GB_HTTP_PORT=$port
+export GB_INDEX_HASH_KEY_FILE=$run/hash.key GB_INDEX_KEYS_FILE=$run/data.keys GB_HTTP_PORT=$port
 pids=()
 cleanup() {
   trap - EXIT INT TERM

@@ -77,9 +77,26 @@ it_redis() {
   IT_REDIS_PORT=${IT_REDIS_URL##*:}
 }
 
+# The index's secrets: the number-hash key and a data-encryption keyring.
 it_hash_key() {
   IT_HASH_KEY_FILE=$IT_DIR/hash.key
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$IT_HASH_KEY_FILE"
+  IT_KEYS_FILE=$IT_DIR/data.keys
+  echo "k1=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$IT_KEYS_FILE"
+}
+
+# The keyed hash of an E.164 number, as Redis keys name it (BLAKE2b-128,
+# computed independently with Python's hashlib).
+it_numhash() {
+  /usr/bin/python3 -c 'import hashlib,sys; k=bytes.fromhex(open(sys.argv[1]).read().strip()); print(hashlib.blake2b(sys.argv[2].encode(), digest_size=16, key=k).hexdigest())' \
+    "$IT_HASH_KEY_FILE" "$1"
+}
+
+# it_station ID NAME LAT LON [--publicity]: a unit the bureau administrator created.
+it_station() {
+  "$GB_BUILD_DIR/tools/gb-stations" --redis "$IT_REDIS_URL" --prefix "${IT_PREFIX:-t$IT_SUFFIX:}" \
+    add --id "$1" --name "$2" --bureau b1 --lat "$3" --lon "$4" ${5:-} >>"$IT_DIR/stations.log" 2>&1 ||
+    it_fail "gb-stations could not add $1"
 }
 
 it_start() {

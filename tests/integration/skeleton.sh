@@ -21,6 +21,7 @@ it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.events 
 it_redis
 it_hash_key
 port=$(gb_free_port)
+it_station st-1 "思明派出所" 24.4539 118.0820
 
 common=(
   --log.level=debug
@@ -33,7 +34,8 @@ common=(
 )
 [ "$without" = ingest ] || it_start ingest ingest/ingest "${common[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
 [ "$without" = matcher ] || it_start matcher matcher/matcher "${common[@]}" \
-  --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE"
+  --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" \
+  --index.keys-file="$IT_KEYS_FILE"
 [ "$without" = notifier ] || it_start notifier notifier/notifier "${common[@]}" \
   --notifier.group="n$IT_SUFFIX" --http.port="$port"
 

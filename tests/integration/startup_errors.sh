@@ -30,7 +30,9 @@ expect 1 'what=kafka reason="kafka: no answer from the cluster within 1500 ms' i
   "$GB_BUILD_DIR/ingest/ingest" --startup.timeout-ms=1500 --kafka.bootstrap.servers=127.0.0.1:$dead_port
 expect 1 'what=redis reason="redis: no answer from redis://127.0.0.1:'"$dead_port" matcher-noredis \
   "$GB_BUILD_DIR/matcher/matcher" --startup.timeout-ms=1500 --redis.url=redis://127.0.0.1:$dead_port \
-  --index.hash-key-file="$IT_HASH_KEY_FILE"
+  --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE"
+expect 1 "keys: no data-encryption key" matcher-nokeys \
+  "$GB_BUILD_DIR/matcher/matcher" --startup.timeout-ms=1500 --index.hash-key-file="$IT_HASH_KEY_FILE"
 expect 1 'what=redis' notifier-noredis \
   "$GB_BUILD_DIR/notifier/notifier" --startup.timeout-ms=1500 --redis.url=redis://127.0.0.1:$dead_port
 expect 1 "index hash key: set --index.hash-key-file" matcher-nokey \
