@@ -56,6 +56,7 @@ int main(int argc, char **argv) {
   gb_http_route(n.http, "GET", "/v1/stream", notifier_stream_handler, &n);
   notifier_api_risk_register(&n);
   notifier_api_stations_register(&n);
+  notifier_api_stats_register(&n);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
 
   uv_signal_init(n.loop, &n.sigterm);

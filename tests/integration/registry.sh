@@ -19,7 +19,12 @@ it_start matcher matcher/matcher --log.level=info --redis.url="$IT_REDIS_URL" --
   --topic.alerts="$IT_TOPIC_gb_alerts" --topic.dlq="$IT_TOPIC_gb_dlq" \
   --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000 \
   --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE"
+port=$(gb_free_port)
+it_start notifier notifier/notifier --redis.url="$IT_REDIS_URL" --redis.prefix="$IT_PREFIX" \
+  --topic.alerts="$IT_TOPIC_gb_alerts" --kafka.bootstrap.servers="$IT_BOOTSTRAP" \
+  --kafka.session.timeout.ms=6000 --notifier.group="n$IT_SUFFIX" --http.port="$port"
 it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_registry" 60 "matcher assignment"
+it_wait_log notifier "notifier.started" 30 "notifier start"
 
 n=0
 change() { # registrant json-fields [the registrant as written in the change]
@@ -91,6 +96,16 @@ stat() { rc HGET "${IT_PREFIX}stat:{st:$1}" "$2"; }
 [ -z "$(stat st-pub registered)" ] || [ "$(stat st-pub registered)" = 0 ] || it_fail "publicity unit counts a registration"
 day=$(TZ=Asia/Shanghai date +%Y%m%d)
 [ "$(rc HGET "${IT_PREFIX}statd:{st:st-a}:$day" registrations)" = 1 ] || it_fail "st-a registrations today != 1"
+
+# The same figures through the statistics API, per station and in total.
+api=$(curl -sf "http://127.0.0.1:$port/v1/stats/stations/st-a") || it_fail "GET /v1/stats/stations/st-a failed"
+for w in '"registered":2' '"followers":1' '"protected":9' '"registrations":1' '"id":"st-a"'; do
+  [[ $api == *"$w"* ]] || it_fail "station stats lack $w: $api"
+done
+all=$(curl -sf "http://127.0.0.1:$port/v1/stats") || it_fail "GET /v1/stats failed"
+[[ $all == *'"total":{"followers":2,"registered":2,"protected":9'* ]] || it_fail "bureau totals: $all"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/stats/stations/nope")" = 404 ] ||
+  it_fail "unknown station is not 404"
 
 # No phone number in the clear, anywhere in Redis.
 rc --scan --pattern "${IT_PREFIX}*" >"$IT_DIR/keys.txt"

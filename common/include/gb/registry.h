@@ -100,3 +100,32 @@ int gb_registry_apply(gb_registry_t *reg, const gb_reg_change_t *c, gb_reg_resul
 int gb_china_day(int64_t ms);
 
 #endif
+
+/* ---- statistics (registry_stats.c) ---- */
+
+typedef struct {
+  long long followers;  /* registrants with the station who follow the account */
+  long long registered; /* registrants with the station (a real one) */
+  long long protected_; /* distinct numbers protected through the station */
+  long long registrations_today, follows_today, unfollows_today;
+} gb_station_stats_t;
+
+/* Reads a station's live figures and those of `day` (YYYYMMDD, China).
+ * Returns 0 or GB_EIO. */
+int gb_stats_get(gb_redis_t *r, const char *prefix, const char *station, int day,
+                 gb_station_stats_t *out);
+
+/* Called for each station whose stored figures differ from the index. */
+typedef void (*gb_reconcile_fn)(const char *station, const gb_station_stats_t *stored,
+                                const gb_station_stats_t *actual, void *ud);
+
+/**
+ * Recomputes followers, registered and protected of every station from the
+ * index itself (every rg and pn key, read with SCAN), compares them with
+ * the stored figures, calls fn for each drift and, with fix, stores the
+ * recomputed figures. Sets *stations and *drifted. Returns 0 or GB_EIO.
+ * Changes applied while it runs can show as drift; run it when quiet, or
+ * run it twice.
+ */
+int gb_registry_reconcile(gb_redis_t *r, const char *prefix, bool fix, gb_reconcile_fn fn,
+                          void *ud, int *stations, int *drifted);
