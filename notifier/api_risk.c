@@ -19,6 +19,7 @@
 #include "gb/site.h"
 #include "gb/timeparse.h"
 #include "notifier.h"
+#include "respond.h"
 
 #define VALUE_MAX 2048
 
@@ -33,27 +34,7 @@ static const struct {
 };
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 
-static void respond_json(gb_http_req_t *req, int status, json_t *body) {
-  char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
-  json_decref(body);
-  if (!s) {
-    gb_http_respond(req, 500, "application/json", NULL, "{\"error\":\"out of memory\"}", 25);
-    return;
-  }
-  gb_http_respond(req, status, "application/json", NULL, s, strlen(s));
-  free(s);
-}
 
-static void respond_error(gb_http_req_t *req, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void respond_error(gb_http_req_t *req, int status, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  respond_json(req, status, json_pack("{s:s}", "error", msg));
-}
 
 /* Counts the query's parameters named like params[], repeats included, and
  * sets *which to the last one (names are matched as sent, without

@@ -19,34 +19,14 @@
 #include "gb/log.h"
 #include "gb/stations.h"
 #include "notifier.h"
+#include "respond.h"
 
 #define NEAREST_DEFAULT 5
 #define NEAREST_MAX 20
 #define SEARCH_DEFAULT 20
 #define SEARCH_MAX 50
 
-static void respond_json(gb_http_req_t *req, int status, json_t *body) {
-  char *s = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-  json_decref(body);
-  if (!s) {
-    static const char oom[] = "{\"error\":\"out of memory\"}";
-    gb_http_respond(req, 500, "application/json", NULL, oom, sizeof(oom) - 1);
-    return;
-  }
-  gb_http_respond(req, status, "application/json", NULL, s, strlen(s));
-  free(s);
-}
 
-static void respond_error(gb_http_req_t *req, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void respond_error(gb_http_req_t *req, int status, const char *fmt, ...) {
-  char msg[256];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  respond_json(req, status, json_pack("{s:s}", "error", msg));
-}
 
 static void respond_unavailable(gb_http_req_t *req, notifier_t *n, const char *what) {
   gb_warn("stations.redis_failed", "request=%s reason=\"%s\"", what, gb_redis_errstr(n->redis));

@@ -11,17 +11,8 @@
 #include "gb/stations.h"
 #include "gb/timeparse.h"
 #include "notifier.h"
+#include "respond.h"
 
-static void respond_json(gb_http_req_t *req, int status, json_t *o) {
-  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-  json_decref(o);
-  if (!s) {
-    gb_http_respond(req, 500, "application/json", NULL, "{\"error\":\"out of memory\"}", 25);
-    return;
-  }
-  gb_http_respond(req, status, "application/json", NULL, s, strlen(s));
-  free(s);
-}
 
 static json_t *figures(const gb_station_stats_t *s) {
   return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "followers", (json_int_t)s->followers,

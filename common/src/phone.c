@@ -4,6 +4,7 @@
 #include "gb/phone.h"
 
 #include "gb/err.h"
+#include "gb/utf8.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -73,33 +74,6 @@ static const struct {
     {0xFEFF, 0xFEFF, 1}, /* byte-order mark left by spreadsheet exports */
 };
 
-/* Decodes one UTF-8 sequence at s (n >= 1 bytes available, s[0] >= 0x80).
- * Returns its length and sets *cp, or 0 if the bytes are not valid UTF-8. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
-  size_t k, i;
-  uint32_t v;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-    k = 2, v = s[0] & 0x1Fu;
-  } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-    k = 3, v = s[0] & 0x0Fu;
-    if (s[0] == 0xE0) lo = 0xA0; /* overlong */
-    if (s[0] == 0xED) hi = 0x9F; /* surrogates */
-  } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-    k = 4, v = s[0] & 0x07u;
-    if (s[0] == 0xF0) lo = 0x90;
-    if (s[0] == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (n < k || s[1] < lo || s[1] > hi) return 0;
-  for (i = 1; i < k; i++) {
-    if (i > 1 && (s[i] < 0x80 || s[i] > 0xBF)) return 0;
-    v = (v << 6) | (s[i] & 0x3Fu);
-  }
-  *cp = v;
-  return k;
-}
 
 /* Classifies a non-ASCII code point; *ascii becomes the ASCII character it
  * stands for, ' ' for a space-like separator. */
@@ -147,7 +121,7 @@ static int scan(scan_t *sc, const unsigned char *in, size_t len, char *errstr,
         return -1;
       }
     } else {
-      k = utf8_decode(in + i, len - i, &cp);
+      k = gb_utf8_decode(in + i, len - i, &cp);
       if (k == 0) {
         set_err(errstr, errstr_size, "phone: invalid UTF-8 byte 0x%02X at byte %zu",
                 c, i);

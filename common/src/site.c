@@ -6,6 +6,7 @@
 #include "gb/site.h"
 
 #include "gb/err.h"
+#include "gb/utf8.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -30,34 +31,6 @@
 
 /* ---- UTF-8 and white space ---------------------------------------------- */
 
-/* Decodes one UTF-8 sequence at s (n >= 1 bytes available, s[0] >= 0x80).
- * Returns its length and sets *cp, or 0 if the bytes are not valid UTF-8
- * (overlong forms and surrogates included). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
-  size_t k, i;
-  uint32_t v;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-    k = 2, v = s[0] & 0x1Fu;
-  } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-    k = 3, v = s[0] & 0x0Fu;
-    if (s[0] == 0xE0) lo = 0xA0;
-    if (s[0] == 0xED) hi = 0x9F;
-  } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-    k = 4, v = s[0] & 0x07u;
-    if (s[0] == 0xF0) lo = 0x90;
-    if (s[0] == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (n < k || s[1] < lo || s[1] > hi) return 0;
-  for (i = 1; i < k; i++) {
-    if (i > 1 && (s[i] < 0x80 || s[i] > 0xBF)) return 0;
-    v = (v << 6) | (s[i] & 0x3Fu);
-  }
-  *cp = v;
-  return k;
-}
 
 static int is_ascii_space(unsigned char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
@@ -76,7 +49,7 @@ static size_t space_at(const unsigned char *s, size_t n) {
   uint32_t cp;
   size_t k;
   if (s[0] < 0x80) return is_ascii_space(s[0]);
-  k = utf8_decode(s, n, &cp);
+  k = gb_utf8_decode(s, n, &cp);
   return k && is_unicode_space(cp) ? k : 0;
 }
 
@@ -105,7 +78,7 @@ static const char *quote(char *dst, size_t dst_size, const void *src, size_t n) 
   size_t i = 0, o = 0, k;
   uint32_t cp;
   while (i < n && o + 4 + 3 < dst_size && i < QUOTE_MAX) {
-    if (s[i] >= 0x80 && (k = utf8_decode(s + i, n - i, &cp)) != 0) {
+    if (s[i] >= 0x80 && (k = gb_utf8_decode(s + i, n - i, &cp)) != 0) {
       memcpy(dst + o, s + i, k);
       o += k, i += k;
     } else {
@@ -194,7 +167,7 @@ static int host_decode(unsigned char *buf, size_t *n, const unsigned char *s,
       buf[o++] = c;
       continue;
     }
-    k = utf8_decode(buf + i, len - i, &cp);
+    k = gb_utf8_decode(buf + i, len - i, &cp);
     if (k == 0) {
       set_err(errstr, errstr_size, "site: invalid UTF-8 byte 0x%02X in host '%s'", c,
               quote(q, sizeof(q), buf, len));
@@ -651,7 +624,7 @@ int gb_app_normalize(char *out, size_t out_size, const char *in, size_t len, cha
       return GB_EINVAL;
     }
     if (s[i] < 0x80) continue;
-    k = utf8_decode(s + i, n - i, &cp);
+    k = gb_utf8_decode(s + i, n - i, &cp);
     if (k == 0) {
       set_err(errstr, errstr_size, "app: invalid UTF-8 byte 0x%02X at byte %zu", s[i], at);
       return GB_EINVAL;
