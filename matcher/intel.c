@@ -43,6 +43,7 @@ int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m) {
   int64_t now = gb_now_ms();
   if (parse(&ind, m, &rj) != 0) {
     mt->dead++;
+    gb_metric_inc(mt->m.dead, 1);
     return gb_dlq_send(mt->p, mt->topic_dlq, "matcher", m, NULL, 0, -1, &rj);
   }
   if (gb_indicator_apply(mt->redis, mt->prefix, &ind, now) != 0) {
@@ -51,6 +52,7 @@ int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m) {
   }
   /* Indicators are not citizens' data: the value may be logged. */
   char qv[2 * sizeof(ind.value) + 3], qs[2 * sizeof(ind.source) + 3];
+  gb_metric_inc(mt->m.indicators, 1);
   gb_info("intel.applied", "kind=%s action=%s value=%s source=%s confidence=%d expires_ms=%lld%s",
           gb_indicator_kind_name(ind.kind), gb_indicator_action_name(ind.action),
           gb_log_quote(qv, sizeof(qv), ind.value), gb_log_quote(qs, sizeof(qs), ind.source),

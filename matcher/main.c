@@ -12,6 +12,9 @@ static const gb_opt_t matcher_opts[] = {
     {"matcher.group", GB_OPT_STRING, "gb-matcher", 0, 0, "Kafka consumer group of matcher workers."},
     {"matcher.call-threshold-s", GB_OPT_INT, "60", 1, 86400,
      "A call with a fraud number this long or longer alerts (rule 1), seconds."},
+    {"admin.host", GB_OPT_STRING, "127.0.0.1", 0, 0,
+     "Address of the admin endpoint (/healthz, /readyz, /metrics)."},
+    {"admin.port", GB_OPT_INT, "9102", 0, 65535, "Port of the admin endpoint; 0 picks a free one."},
     GB_OPT_END,
 };
 
@@ -24,6 +27,31 @@ static int on_message(gb_pipeline_t *p, const rd_kafka_message_t *m, void *ud) {
   if (strcmp(topic, mt->topic_intel) == 0) return matcher_intel_apply(mt, m);
   gb_warn("message.unexpected_topic", "topic=%s", topic);
   return 0;
+}
+
+static int metrics_init(matcher_t *mt) {
+  gb_metrics_t *g = mt->metrics = gb_metrics_new();
+  if (!g) return -1;
+  const char *ch = "gb_matcher_registry_changes_total";
+  const char *chh = "Registry changes answered, by result.";
+  mt->m.changes_accepted = gb_metrics_add(g, GB_METRIC_COUNTER, ch, chh, "result=\"accepted\"");
+  mt->m.changes_refused = gb_metrics_add(g, GB_METRIC_COUNTER, ch, chh, "result=\"refused\"");
+  mt->m.indicators = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_indicators_total",
+                                    "Fraud indicators applied.", NULL);
+  mt->m.events = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_events_total",
+                                "Canonical events matched.", NULL);
+  mt->m.alerts = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_alerts_total",
+                                "Alert copies emitted (one per station).", NULL);
+  mt->m.dead = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_dead_total",
+                              "Input messages sent to the dead-letter topic.", NULL);
+  return mt->m.dead ? 0 : -1;
+}
+
+static bool is_ready(void *ud, char *why, size_t why_size) {
+  matcher_t *mt = ud;
+  if (gb_pipeline_assigned(mt->p) > 0) return true;
+  snprintf(why, why_size, "no input partitions assigned yet");
+  return false;
 }
 
 int main(int argc, char **argv) {
@@ -67,13 +95,20 @@ int main(int argc, char **argv) {
   };
   if (gb_pipeline_new(&mt.p, cfg, &pc, errstr, sizeof(errstr)) != 0)
     gb_service_die("kafka", errstr);
+  if (metrics_init(&mt) != 0) gb_service_die("memory", "metrics");
+  if (gb_admin_start(&mt.admin, gb_config_str(cfg, "admin.host"),
+                     (int)gb_config_int(cfg, "admin.port"), mt.metrics, is_ready, &mt, errstr,
+                     sizeof(errstr)) != 0)
+    gb_service_die("admin", errstr);
   gb_info("matcher.started", "redis=%s threshold_s=%u", gb_redis_url(mt.redis),
           mt.call_threshold_s);
   int err = gb_pipeline_run(mt.p, &gb_service_stop);
   gb_info("matcher.stopped", "in=%llu alerts=%llu dead=%llu",
           (unsigned long long)gb_pipeline_stats(mt.p)->in, (unsigned long long)mt.alerts,
           (unsigned long long)mt.dead);
+  gb_admin_stop(mt.admin);
   gb_pipeline_free(mt.p);
+  gb_metrics_free(mt.metrics);
   gb_registry_free(mt.registry);
   gb_redis_free(mt.redis);
   gb_config_free(cfg);

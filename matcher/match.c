@@ -150,6 +150,7 @@ static int emit_alert(matcher_t *mt, Goldenbell__V1__Event *ev, owner_t *owners,
     free(buf);
     if (err) return err;
     mt->alerts++;
+    gb_metric_inc(mt->m.alerts, 1);
     gb_info("alert.emitted", "alert=%s station=%s rule=long_fraud_call risk=high duration_s=%u",
             id, a.station_id, d);
   }
@@ -189,6 +190,7 @@ int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m) {
     gb_reject_t rj;
     gb_reject(&rj, "bad_protobuf", "", "not a goldenbell.v1.EventBatch");
     mt->dead++;
+    gb_metric_inc(mt->m.dead, 1);
     return gb_dlq_send(mt->p, mt->topic_dlq, "matcher", m, NULL, 0, -1, &rj);
   }
   int err = 0;
@@ -199,6 +201,7 @@ int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m) {
               ev->version);
       continue;
     }
+    gb_metric_inc(mt->m.events, 1);
     err = match_one(mt, ev);
     if (err)
       gb_error("match.redis_failed", "event_id=%s reason=\"%s\"", ev->event_id,

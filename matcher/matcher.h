@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include "gb/config.h"
+#include "gb/admin.h"
 #include "gb/kafka.h"
+#include "gb/metrics.h"
 #include "gb/numkey.h"
 #include "gb/redis.h"
 #include "gb/registry.h"
@@ -30,6 +32,11 @@ typedef struct {
   uint32_t call_threshold_s;
   uint64_t alerts;
   uint64_t dead;
+  gb_metrics_t *metrics;
+  gb_admin_t *admin;
+  struct {
+    gb_metric_t *changes_accepted, *changes_refused, *indicators, *events, *alerts, *dead;
+  } m;
 } matcher_t;
 
 /* Each handles one message of its topic; returns 0, or a negative code for a

@@ -45,6 +45,7 @@ int matcher_registry_apply(matcher_t *mt, const rd_kafka_message_t *m) {
   }
   if (err) {
     mt->dead++;
+    gb_metric_inc(mt->m.dead, 1);
     return gb_dlq_send(mt->p, mt->topic_dlq, "matcher", m, NULL, 0, -1, &rj);
   }
   if (refusal[0]) {
@@ -55,6 +56,7 @@ int matcher_registry_apply(matcher_t *mt, const rd_kafka_message_t *m) {
              gb_redis_errstr(mt->redis));
     return err;
   }
+  gb_metric_inc(res.accepted ? mt->m.changes_accepted : mt->m.changes_refused, 1);
   char q[300];
   gb_info("registry.applied", "request_id=%s op=%s accepted=%s protected=%s reason=%s",
           c.request_id, gb_reg_op_name(c.op), res.accepted ? "yes" : "no",

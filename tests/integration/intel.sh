@@ -26,7 +26,7 @@ common=(
   --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000
 )
 it_start matcher matcher/matcher "${common[@]}" --matcher.group="m$IT_SUFFIX" \
-  --index.hash-key-file="$IT_HASH_KEY_FILE" ${IT_KEYS_FILE:+--index.keys-file="$IT_KEYS_FILE"}
+  --index.hash-key-file="$IT_HASH_KEY_FILE" ${IT_KEYS_FILE:+--index.keys-file="$IT_KEYS_FILE"} --admin.port=0
 it_start notifier notifier/notifier "${common[@]}" --notifier.group="n$IT_SUFFIX" --http.port="$port"
 it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_intel" 60 "matcher assignment"
 it_wait_log notifier "notifier.started" 30 "notifier start"

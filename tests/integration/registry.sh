@@ -18,7 +18,8 @@ it_start matcher matcher/matcher --log.level=info --redis.url="$IT_REDIS_URL" --
   --topic.intel="$IT_TOPIC_gb_intel" --topic.events="$IT_TOPIC_gb_events" \
   --topic.alerts="$IT_TOPIC_gb_alerts" --topic.dlq="$IT_TOPIC_gb_dlq" \
   --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000 \
-  --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE"
+  --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" \
+  --admin.port=0
 port=$(gb_free_port)
 it_start notifier notifier/notifier --redis.url="$IT_REDIS_URL" --redis.prefix="$IT_PREFIX" \
   --topic.alerts="$IT_TOPIC_gb_alerts" --kafka.bootstrap.servers="$IT_BOOTSTRAP" \

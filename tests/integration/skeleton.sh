@@ -35,7 +35,7 @@ common=(
 [ "$without" = ingest ] || it_start ingest ingest/ingest "${common[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
 [ "$without" = matcher ] || it_start matcher matcher/matcher "${common[@]}" \
   --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" \
-  --index.keys-file="$IT_KEYS_FILE"
+  --index.keys-file="$IT_KEYS_FILE" --admin.port=0
 [ "$without" = notifier ] || it_start notifier notifier/notifier "${common[@]}" \
   --notifier.group="n$IT_SUFFIX" --http.port="$port"
 
