@@ -60,5 +60,6 @@ int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m) {
           ind.action != GB_IND_WITHDRAW && ind.expires_ms && ind.expires_ms <= now
               ? " live=no reason=expired"
               : "");
-  return 0;
+  bool removed = ind.action == GB_IND_WITHDRAW || (ind.expires_ms && ind.expires_ms <= now);
+  return matcher_feed_indicator(mt, &ind, removed);
 }

@@ -72,6 +72,7 @@ int main(int argc, char **argv) {
   mt.topic_events = gb_config_str(cfg, "topic.events");
   mt.topic_alerts = gb_config_str(cfg, "topic.alerts");
   mt.topic_dlq = gb_config_str(cfg, "topic.dlq");
+  mt.topic_index = gb_config_str(cfg, "topic.index");
   mt.call_threshold_s = (uint32_t)gb_config_int(cfg, "matcher.call-threshold-s");
   if (gb_numkey_load(&mt.numkey, cfg, errstr, sizeof(errstr)) != 0)
     gb_service_die("config", errstr);
@@ -95,6 +96,12 @@ int main(int argc, char **argv) {
   };
   if (gb_pipeline_new(&mt.p, cfg, &pc, errstr, sizeof(errstr)) != 0)
     gb_service_die("kafka", errstr);
+  if (gb_kafka_partition_count(gb_pipeline_producer(mt.p), mt.topic_index, 10000) <= 0) {
+    snprintf(errstr, sizeof(errstr), "kafka: topic '%s' does not exist (create it, compacted, or "
+             "fix --topic.index)", mt.topic_index);
+    gb_service_die("kafka", errstr);
+  }
+  gb_registry_set_feed(mt.registry, matcher_feed_protected, &mt);
   if (metrics_init(&mt) != 0) gb_service_die("memory", "metrics");
   if (gb_admin_start(&mt.admin, gb_config_str(cfg, "admin.host"),
                      (int)gb_config_int(cfg, "admin.port"), mt.metrics, is_ready, &mt, errstr,

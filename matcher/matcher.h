@@ -13,6 +13,7 @@
 #include "gb/numkey.h"
 #include "gb/redis.h"
 #include "gb/registry.h"
+#include "gb/intel.h"
 #include "gb/keyring.h"
 
 typedef struct {
@@ -29,6 +30,7 @@ typedef struct {
   const char *topic_events;
   const char *topic_alerts;
   const char *topic_dlq;
+  const char *topic_index;
   uint32_t call_threshold_s;
   uint64_t alerts;
   uint64_t dead;
@@ -44,5 +46,10 @@ typedef struct {
 int matcher_registry_apply(matcher_t *mt, const rd_kafka_message_t *m);
 int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m);
 int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m);
+
+/* feed.c: the index's change feed (gb.index). */
+int matcher_feed_protected(void *ud, const char *number_hash, const char *owner_hash,
+                           const char *station, bool following, bool removed);
+int matcher_feed_indicator(matcher_t *mt, const gb_indicator_t *ind, bool removed);
 
 #endif

@@ -37,7 +37,7 @@ set -euo pipefail
 GB_PROG=kafka-start
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-DEFAULT_TOPICS="gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.events gb.alerts gb.workflow gb.dlq"
+DEFAULT_TOPICS="gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.workflow gb.dlq"
 
 usage() {
   sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2

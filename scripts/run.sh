@@ -21,6 +21,9 @@ run=${GB_RUN_DIR:-$GB_ROOT/var/run}
 mkdir -p "$run/logs"
 bootstrap=$(scripts/kafka-start.sh --dir "$run/kafka" --partitions 4 --topics-tool build/tools/gb-topics)
 redis_url=$(scripts/redis-start.sh --dir "$run/redis")
+# A broker kept from an earlier run may predate a topic: create any missing.
+build/tools/gb-topics -b "$bootstrap" -p 4 -r 1 create gb.calls gb.visits gb.registry \
+  gb.registry.results gb.intel gb.index gb.events gb.alerts gb.workflow gb.dlq 2>/dev/null
 # The index's secrets (docs/OPERATIONS.md): the number-hash key and the
 # data-encryption keyring. Made once; kept with the demo's data.
 [ -s "$run/hash.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/hash.key"

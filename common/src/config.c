@@ -28,6 +28,8 @@ const gb_opt_t gb_common_opts[] = {
     {"topic.alerts", GB_OPT_STRING, "gb.alerts", 0, 0,
      "Alerts, keyed by station (matcher to notifier)."},
     {"topic.workflow", GB_OPT_STRING, "gb.workflow", 0, 0, "Alert state changes (notifier)."},
+    {"topic.index", GB_OPT_STRING, "gb.index", 0, 0,
+     "The index's change feed, compacted, keyed by entry (matcher writes it)."},
     {"topic.dlq", GB_OPT_STRING, "gb.dlq", 0, 0,
      "Dead letters: input that could not be used, unchanged, with the reason in headers."},
     {"startup.timeout-ms", GB_OPT_INT, "15000", 100, 600000,

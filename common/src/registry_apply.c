@@ -20,7 +20,14 @@ struct gb_registry {
   const char *prefix;
   const gb_numkey_t *numkey;
   const gb_keyring_t *keys;
+  gb_registry_feed_fn feed;
+  void *feed_ud;
 };
+
+void gb_registry_set_feed(gb_registry_t *reg, gb_registry_feed_fn fn, void *ud) {
+  reg->feed = fn;
+  reg->feed_ud = ud;
+}
 
 typedef struct {
   char hash[HASH_LEN];
@@ -188,6 +195,9 @@ static int pn_set(gb_registry_t *r, const char *owner_h, const char *number, con
   freeReplyObject(rep);
   int err = stat_incr(r, sa, "protected", (a1 > 0) - (a0 > 0));
   if (!err) err = stat_incr(r, sb, "protected", (b1 > 0) - (b0 > 0));
+  if (!err && r->feed && (want || sa[0]))
+    err = r->feed(r->feed_ud, h, owner_h, want ? new_->station : old->station,
+                  want ? new_->following : false, !want);
   return err;
 }
 

@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 it_init intel
-it_topics gb.registry gb.registry.results gb.intel gb.events gb.alerts gb.dlq
+it_topics gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
 it_redis
 it_hash_key
 port=$(gb_free_port)
@@ -21,7 +21,7 @@ common=(
   --log.level=info
   --redis.url="$IT_REDIS_URL" --redis.prefix="$prefix"
   --topic.registry="$IT_TOPIC_gb_registry" --topic.registry-results="$IT_TOPIC_gb_registry_results"
-  --topic.intel="$IT_TOPIC_gb_intel" --topic.events="$IT_TOPIC_gb_events"
+  --topic.intel="$IT_TOPIC_gb_intel" --topic.index="$IT_TOPIC_gb_index" --topic.events="$IT_TOPIC_gb_events"
   --topic.alerts="$IT_TOPIC_gb_alerts" --topic.dlq="$IT_TOPIC_gb_dlq"
   --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000
 )

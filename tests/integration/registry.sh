@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_init registry
-it_topics gb.registry gb.registry.results gb.intel gb.events gb.alerts gb.dlq
+it_topics gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
 it_redis
 it_hash_key
 IT_PREFIX="t$IT_SUFFIX:"
@@ -15,7 +15,7 @@ it_station st-b "湖里派出所" 24.5122 118.1462
 it_station st-pub "终结诈骗防诈宣传中心" 24.48 118.10 --publicity
 it_start matcher matcher/matcher --log.level=info --redis.url="$IT_REDIS_URL" --redis.prefix="$IT_PREFIX" \
   --topic.registry="$IT_TOPIC_gb_registry" --topic.registry-results="$IT_TOPIC_gb_registry_results" \
-  --topic.intel="$IT_TOPIC_gb_intel" --topic.events="$IT_TOPIC_gb_events" \
+  --topic.intel="$IT_TOPIC_gb_intel" --topic.index="$IT_TOPIC_gb_index" --topic.events="$IT_TOPIC_gb_events" \
   --topic.alerts="$IT_TOPIC_gb_alerts" --topic.dlq="$IT_TOPIC_gb_dlq" \
   --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000 \
   --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" \
@@ -97,6 +97,14 @@ stat() { rc HGET "${IT_PREFIX}stat:{st:$1}" "$2"; }
 [ -z "$(stat st-pub registered)" ] || [ "$(stat st-pub registered)" = 0 ] || it_fail "publicity unit counts a registration"
 day=$(TZ=Asia/Shanghai date +%Y%m%d)
 [ "$(rc HGET "${IT_PREFIX}statd:{st:st-a}:$day" registrations)" = 1 ] || it_fail "st-a registrations today != 1"
+
+# The change feed for the matching path names each owner of each number by
+# hashes only: the mother's entry once for each child.
+timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_index" -o beginning -e -q -f '%k\n' \
+  >"$IT_DIR/index_keys.txt" 2>/dev/null || true
+for k in "pn:$hM:$hA" "pn:$hM:$hB" "pn:$hA:$hA"; do
+  grep -qx "$k" "$IT_DIR/index_keys.txt" || it_fail "no $k on $IT_TOPIC_gb_index"
+done
 
 # The same figures through the statistics API, per station and in total.
 api=$(curl -sf "http://127.0.0.1:$port/v1/stats/stations/st-a") || it_fail "GET /v1/stats/stations/st-a failed"

@@ -17,7 +17,7 @@ without=""
 alert_timeout=${GB_SKELETON_ALERT_TIMEOUT:-60}
 
 it_init skeleton${without:+-without-$without}
-it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.events gb.alerts gb.dlq
+it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
 it_redis
 it_hash_key
 port=$(gb_free_port)
@@ -27,7 +27,7 @@ common=(
   --log.level=debug
   --redis.url="$IT_REDIS_URL" --redis.prefix="t$IT_SUFFIX:"
   --topic.calls="$IT_TOPIC_gb_calls" --topic.visits="$IT_TOPIC_gb_visits" --topic.registry="$IT_TOPIC_gb_registry"
-  --topic.registry-results="$IT_TOPIC_gb_registry_results" --topic.intel="$IT_TOPIC_gb_intel"
+  --topic.registry-results="$IT_TOPIC_gb_registry_results" --topic.intel="$IT_TOPIC_gb_intel" --topic.index="$IT_TOPIC_gb_index"
   --topic.events="$IT_TOPIC_gb_events" --topic.alerts="$IT_TOPIC_gb_alerts"
   --topic.dlq="$IT_TOPIC_gb_dlq"
   --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000

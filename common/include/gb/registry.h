@@ -90,6 +90,13 @@ int gb_registry_new(gb_registry_t **out, gb_redis_t *redis, const char *prefix,
                     const gb_numkey_t *numkey, const gb_keyring_t *keys);
 void gb_registry_free(gb_registry_t *reg); /* NULL-safe */
 
+/* Called after each protected-number entry is written or removed, so the
+ * caller can publish the change feed (gb.index). Returns 0 or a negative
+ * code (the change then counts as failed and is applied again). */
+typedef int (*gb_registry_feed_fn)(void *ud, const char *number_hash, const char *owner_hash,
+                                   const char *station, bool following, bool removed);
+void gb_registry_set_feed(gb_registry_t *reg, gb_registry_feed_fn fn, void *ud);
+
 /* Applies a change and fills res (accepted or refused, with the reason in
  * words for the citizen). Returns 0, or GB_EIO when Redis failed (nothing
  * to answer yet: the caller retries or stops without committing). */
