@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_init registry_drift
-it_topics gb.registry gb.registry.results gb.intel gb.events gb.alerts gb.dlq
+it_topics gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
 it_redis
 it_hash_key
 IT_PREFIX="t$IT_SUFFIX:"
@@ -18,10 +18,11 @@ it_station st-b "湖里派出所" 24.5122 118.1462
 it_station st-pub "终结诈骗防诈宣传中心" 24.48 118.10 --publicity
 it_start matcher matcher/matcher --log.level=info --redis.url="$IT_REDIS_URL" --redis.prefix="$IT_PREFIX" \
   --topic.registry="$IT_TOPIC_gb_registry" --topic.registry-results="$IT_TOPIC_gb_registry_results" \
-  --topic.intel="$IT_TOPIC_gb_intel" --topic.events="$IT_TOPIC_gb_events" \
+  --topic.intel="$IT_TOPIC_gb_intel" --topic.index="$IT_TOPIC_gb_index" --topic.events="$IT_TOPIC_gb_events" \
   --topic.alerts="$IT_TOPIC_gb_alerts" --topic.dlq="$IT_TOPIC_gb_dlq" \
   --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000 \
-  --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE"
+  --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" \
+  --admin.port=0
 it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_registry" 60 "matcher assignment"
 
 # ---- 10,000 changes, and what they should leave behind ----

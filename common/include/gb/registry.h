@@ -106,8 +106,6 @@ int gb_registry_apply(gb_registry_t *reg, const gb_reg_change_t *c, gb_reg_resul
  * daily statistics. */
 int gb_china_day(int64_t ms);
 
-#endif
-
 /* ---- statistics (registry_stats.c) ---- */
 
 typedef struct {
@@ -136,3 +134,5 @@ typedef void (*gb_reconcile_fn)(const char *station, const gb_station_stats_t *s
  */
 int gb_registry_reconcile(gb_redis_t *r, const char *prefix, bool fix, gb_reconcile_fn fn,
                           void *ud, int *stations, int *drifted);
+
+#endif
