@@ -52,6 +52,9 @@ change 13900000004 '"op":"add_family","family":"13700000001","relation":"x"'    
 change $A '"op":"register","station_id":"st-nowhere"'                                                # q20: unknown station
 change 12 '"op":"register","station_id":"st-a"'                                                      # q21: bad number
 change $B '"op":"change_station","station_id":"st-a"'                                               # q22
+C=13900000005
+change $C '"op":"register","station_id":"st-b"'                                                      # q23
+change $C "\"op\":\"add_family\",\"family\":\"$MOTHER\",\"relation\":\"母亲\""                      # q24
 total=$n
 
 results() { timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_registry_results" -o beginning -e -q -f '%s\n' 2>/dev/null || true; }
@@ -74,10 +77,12 @@ req=q21; want q21 '"accepted":false' 'registrant: phone'
 
 rc() { redis-cli -p "$IT_REDIS_PORT" "$@"; }
 hA=$(it_numhash +86$A) hB=$(it_numhash +86$B) hM=$(it_numhash +86$MOTHER) hP=$(it_numhash +86$P)
-# The mother is protected through both children, at two stations now both st-a (B moved).
+# The mother is protected through three children at two stations (B moved
+# from st-b to st-a; C is at st-b): an alert about her reaches both.
+hC=$(it_numhash +86$C)
 owners=$(rc HLEN "${IT_PREFIX}pn:{$hM}")
-[ "$owners" = 2 ] || it_fail "mother has $owners owners, want 2"
-rc HVALS "${IT_PREFIX}pn:{$hM}" | cut -f1 | sort | tr '\n' ' ' | grep -qx 'st-a st-a ' || it_fail "mother's owners' stations: $(rc HVALS "${IT_PREFIX}pn:{$hM}" | cut -f1)"
+[ "$owners" = 3 ] || it_fail "mother has $owners owners, want 3"
+rc HVALS "${IT_PREFIX}pn:{$hM}" | cut -f1 | sort | tr '\n' ' ' | grep -qx 'st-a st-a st-b ' || it_fail "mother's owners' stations: $(rc HVALS "${IT_PREFIX}pn:{$hM}" | cut -f1)"
 # 8 family numbers kept (7 added after the mother, one removed, the 9th refused) = 7 + mother.
 fams=$(rc HKEYS "${IT_PREFIX}rg:{$hA}" | grep -c '^f:')
 [ "$fams" = 7 ] || it_fail "A has $fams family numbers, want 7"
@@ -91,8 +96,8 @@ stat() { rc HGET "${IT_PREFIX}stat:{st:$1}" "$2"; }
 [ "$(stat st-a registered)" = 2 ] || it_fail "st-a registered=$(stat st-a registered), want 2"
 [ "$(stat st-a followers)" = 1 ] || it_fail "st-a followers=$(stat st-a followers), want 1"
 [ "$(stat st-a protected)" = 9 ] || it_fail "st-a protected=$(stat st-a protected), want 9"
-[ "$(stat st-b registered)" = 0 ] || it_fail "st-b registered=$(stat st-b registered), want 0"
-[ "$(stat st-b protected)" = 0 ] || it_fail "st-b protected=$(stat st-b protected), want 0"
+[ "$(stat st-b registered)" = 1 ] || it_fail "st-b registered=$(stat st-b registered), want 1 (C)"
+[ "$(stat st-b protected)" = 2 ] || it_fail "st-b protected=$(stat st-b protected), want 2 (C, mother)"
 [ "$(stat st-pub followers)" = 1 ] || it_fail "st-pub followers=$(stat st-pub followers), want 1"
 [ -z "$(stat st-pub registered)" ] || [ "$(stat st-pub registered)" = 0 ] || it_fail "publicity unit counts a registration"
 day=$(TZ=Asia/Shanghai date +%Y%m%d)
@@ -102,7 +107,7 @@ day=$(TZ=Asia/Shanghai date +%Y%m%d)
 # hashes only: the mother's entry once for each child.
 timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_index" -o beginning -e -q -f '%k\n' \
   >"$IT_DIR/index_keys.txt" 2>/dev/null || true
-for k in "pn:$hM:$hA" "pn:$hM:$hB" "pn:$hA:$hA"; do
+for k in "pn:$hM:$hA" "pn:$hM:$hB" "pn:$hM:$hC" "pn:$hA:$hA"; do
   grep -qx "$k" "$IT_DIR/index_keys.txt" || it_fail "no $k on $IT_TOPIC_gb_index"
 done
 
@@ -112,7 +117,7 @@ for w in '"registered":2' '"followers":1' '"protected":9' '"registrations":1' '"
   [[ $api == *"$w"* ]] || it_fail "station stats lack $w: $api"
 done
 all=$(curl -sf "http://127.0.0.1:$port/v1/stats") || it_fail "GET /v1/stats failed"
-[[ $all == *'"total":{"followers":2,"registered":2,"protected":9'* ]] || it_fail "bureau totals: $all"
+[[ $all == *'"total":{"followers":3,"registered":3,"protected":11'* ]] || it_fail "bureau totals: $all"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/stats/stations/nope")" = 404 ] ||
   it_fail "unknown station is not 404"
 
@@ -130,7 +135,7 @@ while IFS= read -r k; do
   esac
 done <"$IT_DIR/keys.txt"
 [ "$(wc -l <"$IT_DIR/keys.txt")" -ge 10 ] || it_fail "too few keys to scan: $(wc -l <"$IT_DIR/keys.txt")"
-for num in $A $B $P $MOTHER 13700000001 13700000006 13700000007 13700000008; do
+for num in $A $B $C $P $MOTHER 13700000001 13700000006 13700000007 13700000008; do
   if grep -n -e "$num" -e "${num:0:3} ${num:3:4} ${num:7:4}" "$IT_DIR/dump.txt"; then
     it_fail "plain number $num found in Redis"
   fi
@@ -145,7 +150,7 @@ gb_wait_until 30 "the unregister result" eval '[ -n "$(results | grep "\"request
 [ "$(rc EXISTS "${IT_PREFIX}rg:{$hB}")" = 0 ] || it_fail "B's record survived unregister"
 [ "$(rc EXISTS "${IT_PREFIX}pn:{$hB}")" = 0 ] || it_fail "B is still protected"
 [ "$(rc HEXISTS "${IT_PREFIX}pn:{$hM}" "$hB")" = 0 ] || it_fail "B still owns the mother's entry"
-[ "$(rc HLEN "${IT_PREFIX}pn:{$hM}")" = 1 ] || it_fail "the mother lost A's protection"
+[ "$(rc HLEN "${IT_PREFIX}pn:{$hM}")" = 2 ] || it_fail "the mother lost A's or C's protection"
 [ "$(stat st-a registered)" = 1 ] || it_fail "st-a registered=$(stat st-a registered) after unregister, want 1"
 [ "$(stat st-a protected)" = 8 ] || it_fail "st-a protected=$(stat st-a protected) after unregister, want 8"
 rc --scan --pattern "${IT_PREFIX}*" | xargs -r -n1 redis-cli -p "$IT_REDIS_PORT" HKEYS 2>/dev/null |
