@@ -28,7 +28,7 @@ R=$(scripts/redis-start.sh --dir "$dir/redis-registry")
 port=${R##*:}
 trap 'scripts/redis-stop.sh --dir "$dir/redis-registry" >/dev/null 2>&1 || true' EXIT
 s=$(date +%s)-$$
-topics=(bench.registry.$s bench.results.$s bench.intel.$s bench.events.$s bench.alerts.$s bench.dlq.$s)
+topics=(bench.registry.$s bench.results.$s bench.intel.$s bench.events.$s bench.alerts.$s bench.dlq.$s bench.index.$s)
 build/tools/gb-topics -b "$B" -p 4 -r 1 create "${topics[@]}" 2>/dev/null
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/hash.key"
 echo "k1=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$dir/data.keys"
@@ -59,7 +59,7 @@ admin=$(gb_free_port)
 gb_launch "$dir/matcher-$s.log" "$dir/matcher.pid" build/matcher/matcher --log.level=warn \
   --redis.url="$R" --kafka.bootstrap.servers="$B" --topic.registry="${topics[0]}" \
   --topic.registry-results="${topics[1]}" --topic.intel="${topics[2]}" --topic.events="${topics[3]}" \
-  --topic.alerts="${topics[4]}" --topic.dlq="${topics[5]}" --matcher.group="bench-$s" \
+  --topic.alerts="${topics[4]}" --topic.dlq="${topics[5]}" --topic.index="${topics[6]}" --matcher.group="bench-$s" \
   --index.hash-key-file="$dir/hash.key" --index.keys-file="$dir/data.keys" --admin.port="$admin"
 pid=$(cat "$dir/matcher.pid")
 trap 'gb_pid_stop "$pid" 20 matcher >/dev/null 2>&1 || true; scripts/redis-stop.sh --dir "$dir/redis-registry" >/dev/null 2>&1 || true' EXIT

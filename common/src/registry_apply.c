@@ -74,10 +74,20 @@ static void key_pn(char *out, const gb_registry_t *r, const char *h) {
   snprintf(out, 256, "%spn:{%s}", r->prefix, h);
 }
 
-/* Reads the registrant's record; the caller has WATCHed it. */
+/* Reads the registrant's record under WATCH: both commands in one round
+ * trip. */
 static int read_state(gb_registry_t *r, const char *key, state_t *s) {
   memset(s, 0, sizeof(*s));
-  redisReply *rep = gb_redis_command(r->redis, "HGETALL %s", key);
+  gb_redis_append(r->redis, "WATCH %s", key);
+  gb_redis_append(r->redis, "HGETALL %s", key);
+  redisReply *w = gb_redis_reply(r->redis);
+  int watched = w && w->type == REDIS_REPLY_STATUS;
+  if (w) freeReplyObject(w);
+  redisReply *rep = gb_redis_reply(r->redis);
+  if (!watched) {
+    if (rep) freeReplyObject(rep);
+    return GB_EIO;
+  }
   if (!rep || rep->type != REDIS_REPLY_ARRAY) {
     if (rep) freeReplyObject(rep);
     return GB_EIO;
@@ -145,22 +155,47 @@ static const char pn_lua[] =
     "else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end\n"
     "return {a0, count(ARGV[3]), b0, count(ARGV[4])}\n";
 
-static int stat_incr(gb_registry_t *r, const char *station, const char *field, long long delta) {
-  if (!delta || !station[0]) return 0;
-  redisReply *rep = gb_redis_command(r->redis, "HINCRBY %sstat:{st:%s} %s %lld", r->prefix,
-                                     station, field, delta);
-  int ok = rep && rep->type == REDIS_REPLY_INTEGER;
-  if (rep) freeReplyObject(rep);
-  return ok ? 0 : GB_EIO;
+/* The statistics a change moves, gathered while it is applied and sent in
+ * one pipeline at the end. */
+#define MAX_INCRS 32
+typedef struct {
+  struct {
+    char key[256];
+    const char *field;
+    long long delta;
+    int ttl; /* seconds, or 0 */
+  } x[MAX_INCRS];
+  int n;
+} incrs_t;
+
+static void stat_incr(incrs_t *in, const gb_registry_t *r, const char *station, const char *field,
+                      long long delta) {
+  if (!delta || !station[0] || in->n == MAX_INCRS) return;
+  snprintf(in->x[in->n].key, sizeof(in->x[0].key), "%sstat:{st:%s}", r->prefix, station);
+  in->x[in->n].field = field, in->x[in->n].delta = delta, in->x[in->n].ttl = 0;
+  in->n++;
 }
 
-static int day_incr(gb_registry_t *r, const char *station, int day, const char *field) {
-  char key[256];
-  snprintf(key, sizeof(key), "%sstatd:{st:%s}:%d", r->prefix, station, day);
-  gb_redis_append(r->redis, "HINCRBY %s %s 1", key, field);
-  gb_redis_append(r->redis, "EXPIRE %s %d", key, DAY_TTL_S);
+static void day_incr(incrs_t *in, const gb_registry_t *r, const char *station, int day,
+                     const char *field) {
+  if (in->n == MAX_INCRS) return;
+  snprintf(in->x[in->n].key, sizeof(in->x[0].key), "%sstatd:{st:%s}:%d", r->prefix, station, day);
+  in->x[in->n].field = field, in->x[in->n].delta = 1, in->x[in->n].ttl = DAY_TTL_S;
+  in->n++;
+}
+
+static int incrs_send(gb_registry_t *r, const incrs_t *in) {
+  int expected = 0;
+  for (int i = 0; i < in->n; i++) {
+    gb_redis_append(r->redis, "HINCRBY %s %s %lld", in->x[i].key, in->x[i].field, in->x[i].delta);
+    expected++;
+    if (in->x[i].ttl) {
+      gb_redis_append(r->redis, "EXPIRE %s %d", in->x[i].key, in->x[i].ttl);
+      expected++;
+    }
+  }
   int ok = 1;
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < expected; i++) {
     redisReply *rep = gb_redis_reply(r->redis);
     ok = ok && rep && rep->type == REDIS_REPLY_INTEGER;
     if (rep) freeReplyObject(rep);
@@ -168,73 +203,92 @@ static int day_incr(gb_registry_t *r, const char *station, int day, const char *
   return ok ? 0 : GB_EIO;
 }
 
-/* One protected number's entry for this registrant: present (when the
- * registrant is protected) or absent. */
-static int pn_set(gb_registry_t *r, const char *owner_h, const char *number, const char *relation,
-                  const state_t *old, const state_t *new_, const char *registrant) {
-  char h[HASH_LEN], key[256], sealed[SEALED_MAX], value[SEALED_MAX + 80] = "";
-  gb_numkey_hash(r->numkey, number, h);
-  key_pn(key, r, h);
-  bool want = new_->exists && new_->real;
-  if (want) {
+/* One protected-number entry of the registrant, as it should be after the
+ * change: present (when the registrant is protected) or absent. */
+typedef struct {
+  char hash[HASH_LEN];
+  bool want;
+  const char *sa, *sb; /* the stations whose protected counts may move */
+} pn_op_t;
+
+static int pn_append(gb_registry_t *r, pn_op_t *op, const char *owner_h, const char *number,
+                     const char *relation, const state_t *old, const state_t *new_,
+                     const char *registrant) {
+  char key[256], sealed[SEALED_MAX], value[SEALED_MAX + 80] = "";
+  gb_numkey_hash(r->numkey, number, op->hash);
+  key_pn(key, r, op->hash);
+  op->want = new_->exists && new_->real;
+  if (op->want) {
     json_t *o = json_pack("{s:s, s:s}", "registrant", registrant, "relation", relation);
     int err = seal_json(r, "pn.owner", o, sealed);
     if (err) return err;
     snprintf(value, sizeof(value), "%s\t%d\t%s", new_->station, new_->following ? 1 : 0, sealed);
   }
-  const char *sa = old->exists && old->real ? old->station : "";
-  const char *sb = want && strcmp(new_->station, sa) != 0 ? new_->station : "";
-  redisReply *rep = gb_redis_command(r->redis, "EVAL %s 1 %s %s %s %s %s", pn_lua, key, owner_h,
-                                     value, sa, sb);
-  if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4) {
-    if (rep) freeReplyObject(rep);
-    return GB_EIO;
-  }
-  long long a0 = rep->element[0]->integer, a1 = rep->element[1]->integer;
-  long long b0 = rep->element[2]->integer, b1 = rep->element[3]->integer;
-  freeReplyObject(rep);
-  int err = stat_incr(r, sa, "protected", (a1 > 0) - (a0 > 0));
-  if (!err) err = stat_incr(r, sb, "protected", (b1 > 0) - (b0 > 0));
-  if (!err && r->feed && (want || sa[0]))
-    err = r->feed(r->feed_ud, h, owner_h, want ? new_->station : old->station,
-                  want ? new_->following : false, !want);
-  return err;
+  op->sa = old->exists && old->real ? old->station : "";
+  op->sb = op->want && strcmp(new_->station, op->sa) != 0 ? new_->station : "";
+  return gb_redis_append(r->redis, "EVAL %s 1 %s %s %s %s %s", pn_lua, key, owner_h, value, op->sa,
+                         op->sb);
 }
 
-/* Brings every protected-number entry of the registrant from old to new. */
-static int pn_sync(gb_registry_t *r, const char *owner_h, const char *registrant,
+/* Brings every protected-number entry of the registrant from old to new:
+ * the writes in one pipeline, then the protected counts they move. */
+static int pn_sync(gb_registry_t *r, incrs_t *in, const char *owner_h, const char *registrant,
                    const state_t *old, const state_t *new_) {
-  int err = pn_set(r, owner_h, registrant, "self", old, new_, registrant);
-  for (int i = 0; !err && i < new_->nfam; i++)
-    err = pn_set(r, owner_h, new_->fam[i].phone, new_->fam[i].relation, old, new_, registrant);
-  /* Family numbers the change removed. */
+  pn_op_t ops[2 * (GB_FAMILY_MAX + 1) + 1];
+  int n = 0, err = 0; /* n: commands appended, each owing a reply */
   state_t gone = *new_;
   gone.exists = false;
+  if ((err = pn_append(r, &ops[n], owner_h, registrant, "self", old, new_, registrant)) == 0) n++;
+  for (int i = 0; !err && i < new_->nfam; i++)
+    if ((err = pn_append(r, &ops[n], owner_h, new_->fam[i].phone, new_->fam[i].relation, old,
+                         new_, registrant)) == 0)
+      n++;
+  /* Family numbers the change removed. */
   for (int i = 0; !err && i < old->nfam; i++)
-    if (find_family(new_, old->fam[i].hash) < 0)
-      err = pn_set(r, owner_h, old->fam[i].phone, old->fam[i].relation, old, &gone, registrant);
-  return err;
+    if (find_family(new_, old->fam[i].hash) < 0 &&
+        (err = pn_append(r, &ops[n], owner_h, old->fam[i].phone, old->fam[i].relation, old,
+                         &gone, registrant)) == 0)
+      n++;
+  int ok = !err;
+  for (int i = 0; i < n; i++) {
+    redisReply *rep = gb_redis_reply(r->redis);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4) {
+      ok = 0;
+    } else if (ok) {
+      long long a0 = rep->element[0]->integer, a1 = rep->element[1]->integer;
+      long long b0 = rep->element[2]->integer, b1 = rep->element[3]->integer;
+      stat_incr(in, r, ops[i].sa, "protected", (a1 > 0) - (a0 > 0));
+      stat_incr(in, r, ops[i].sb, "protected", (b1 > 0) - (b0 > 0));
+    }
+    if (rep) freeReplyObject(rep);
+  }
+  if (!ok) return err ? err : GB_EIO;
+  for (int i = 0; r->feed && i < n; i++) {
+    if (!ops[i].want && !ops[i].sa[0]) continue;
+    err = r->feed(r->feed_ud, ops[i].hash, owner_h, ops[i].want ? new_->station : old->station,
+                  ops[i].want ? new_->following : false, !ops[i].want);
+    if (err) return err;
+  }
+  return 0;
 }
 
-static int registrant_stats(gb_registry_t *r, const gb_reg_change_t *c, const state_t *o,
-                            const state_t *n) {
-  int err = 0;
+static void registrant_stats(gb_registry_t *r, incrs_t *in, const gb_reg_change_t *c,
+                             const state_t *o, const state_t *n) {
   bool reg_o = o->exists && o->real, reg_n = n->exists && n->real;
   if (reg_o != reg_n || (reg_o && strcmp(o->station, n->station) != 0)) {
-    if (reg_o) err = stat_incr(r, o->station, "registered", -1);
-    if (!err && reg_n) err = stat_incr(r, n->station, "registered", 1);
+    if (reg_o) stat_incr(in, r, o->station, "registered", -1);
+    if (reg_n) stat_incr(in, r, n->station, "registered", 1);
   }
   bool fol_o = o->exists && o->following, fol_n = n->exists && n->following;
-  if (!err && (fol_o != fol_n || (fol_o && strcmp(o->station, n->station) != 0))) {
-    if (fol_o) err = stat_incr(r, o->station, "followers", -1);
-    if (!err && fol_n) err = stat_incr(r, n->station, "followers", 1);
+  if (fol_o != fol_n || (fol_o && strcmp(o->station, n->station) != 0)) {
+    if (fol_o) stat_incr(in, r, o->station, "followers", -1);
+    if (fol_n) stat_incr(in, r, n->station, "followers", 1);
   }
   int day = gb_china_day(c->ts_ms ? c->ts_ms : gb_now_ms());
-  if (!err && !o->exists && n->exists && n->real) err = day_incr(r, n->station, day, "registrations");
-  if (!err && n->exists && fol_n && !fol_o && c->op != GB_REG_CHANGE_STATION)
-    err = day_incr(r, n->station, day, "follows");
-  if (!err && n->exists && fol_o && !fol_n) err = day_incr(r, n->station, day, "unfollows");
-  return err;
+  if (!o->exists && n->exists && n->real) day_incr(in, r, n->station, day, "registrations");
+  if (n->exists && fol_n && !fol_o && c->op != GB_REG_CHANGE_STATION)
+    day_incr(in, r, n->station, day, "follows");
+  if (n->exists && fol_o && !fol_n) day_incr(in, r, n->station, day, "unfollows");
 }
 
 static void refuse(gb_reg_result_t *res, const state_t *s, const char *why) {
@@ -362,9 +416,6 @@ int gb_registry_apply(gb_registry_t *r, const gb_reg_change_t *c, gb_reg_result_
   }
   for (int attempt = 0;; attempt++) {
     if (attempt == 10) return GB_EIO; /* someone else keeps changing this registrant */
-    redisReply *w = gb_redis_command(r->redis, "WATCH %s", key);
-    if (!w) return GB_EIO;
-    freeReplyObject(w);
     int err = read_state(r, key, &old);
     if (err) return err;
     gb_redis_append(r->redis, "MULTI");
@@ -376,7 +427,7 @@ int gb_registry_apply(gb_registry_t *r, const gb_reg_change_t *c, gb_reg_result_
         redisReply *x = gb_redis_reply(r->redis);
         if (x) freeReplyObject(x);
       }
-      w = gb_redis_command(r->redis, "UNWATCH");
+      redisReply *w = gb_redis_command(r->redis, "UNWATCH");
       if (w) freeReplyObject(w);
       return p < 0 ? p : 0;
     }
@@ -393,9 +444,12 @@ int gb_registry_apply(gb_registry_t *r, const gb_reg_change_t *c, gb_reg_result_
     if (!ok) return GB_EIO;
     if (!aborted) break;
   }
-  int err = pn_sync(r, h, c->registrant, &old, &new_);
-  if (!err) err = registrant_stats(r, c, &old, &new_);
+  incrs_t incrs;
+  incrs.n = 0;
+  int err = pn_sync(r, &incrs, h, c->registrant, &old, &new_);
   if (err) return err;
+  registrant_stats(r, &incrs, c, &old, &new_);
+  if ((err = incrs_send(r, &incrs)) != 0) return err;
   res->accepted = true;
   res->protected_ = new_.exists && new_.real;
   if (c->op == GB_REG_UNREGISTER)
