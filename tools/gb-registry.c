@@ -17,7 +17,6 @@
  * 2 bad usage or input (with import --strict, also a refused line);
  * 3 reconcile found drift and was not asked to --fix it.
  */
-#include <csv.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -32,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "csvrows.h"
 #include "gb/config.h"
 #include "gb/err.h"
 #include "gb/keyring.h"
@@ -250,14 +250,12 @@ typedef struct {
   FILE *report;
   int report_is_stderr;
   int progress_on;
-  struct csv_parser parser;
-  /* the row being read */
-  char *cells[ROW_MAX_CELLS];
+  csvrows_t *rows;
+  /* the row being read (csvrows owns the cells) */
+  char **cells;
   int ncells;
-  size_t row_bytes;
   int row_too_wide;
   unsigned long row_line;
-  int row_open, row_ended;
   /* the header */
   int have_header;
   int col[NCOLS];
@@ -326,31 +324,6 @@ static void refuse(imp_t *im, unsigned long line, refusal_t why, const char *fmt
   vfprintf(im->report, fmt, ap);
   va_end(ap);
   fputc('\n', im->report);
-}
-
-static void row_clear(imp_t *im) {
-  for (int i = 0; i < im->ncells; i++) free(im->cells[i]);
-  im->ncells = 0;
-  im->row_bytes = 0;
-  im->row_too_wide = 0;
-}
-
-static void on_cell(void *s, size_t n, void *data) {
-  imp_t *im = data;
-  im->row_bytes += n + 1;
-  if (im->ncells == ROW_MAX_CELLS || im->row_bytes > ROW_MAX_BYTES) {
-    im->row_too_wide = 1;
-    return;
-  }
-  char *c = malloc(n + 1);
-  if (!c) {
-    say("out of memory");
-    im->fatal = EXIT_REDIS;
-    return;
-  }
-  if (n) memcpy(c, s, n);
-  c[n] = '\0';
-  im->cells[im->ncells++] = c;
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -667,61 +640,31 @@ static void read_row(imp_t *im) {
   }
 }
 
-static void on_row(int term, void *data) {
-  imp_t *im = data;
-  (void)term;
-  im->row_ended = 1;
-  if (!im->fatal) {
-    if (!im->have_header) read_header(im);
-    else read_row(im);
-  }
-  row_clear(im);
-}
-
-static int is_blank(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
-  return 1;
-}
-
-static void parser_reset(imp_t *im) {
-  csv_free(&im->parser);
-  csv_init(&im->parser, CSV_STRICT | CSV_STRICT_FINI);
-  row_clear(im);
-  im->row_open = 0;
-}
-
-/* Feeds one physical line, so that each row is reported by the line it
- * starts on (a quoted cell may span lines). */
-static void feed_line(imp_t *im, unsigned long line, const char *s, size_t n) {
-  if (!im->row_open) im->row_line = line;
-  im->row_ended = 0;
-  size_t used = csv_parse(&im->parser, s, n, on_cell, on_row, im);
+static void on_row(void *ud, unsigned long line, char **cells, int ncells, int too_wide) {
+  imp_t *im = ud;
   if (im->fatal) return;
-  if (used < n || csv_error(&im->parser) != CSV_SUCCESS) {
-    if (csv_error(&im->parser) != CSV_EPARSE) {
-      say("line %lu: %s", line, csv_strerror(csv_error(&im->parser)));
-      im->fatal = EXIT_REDIS;
-      return;
-    }
-    if (!im->have_header) {
-      say("line %lu: CSV syntax error in the header", line);
-      im->fatal = EXIT_USAGE;
-      return;
-    }
-    im->lines++;
-    refuse(im, im->row_line, REF_CSV_SYNTAX, "CSV syntax error (a stray quote) on line %lu", line);
-    parser_reset(im);
+  im->cells = cells, im->ncells = ncells, im->row_too_wide = too_wide, im->row_line = line;
+  if (!im->have_header) read_header(im);
+  else read_row(im);
+}
+
+static void on_bad(void *ud, unsigned long line, csvrows_bad_t why, unsigned long at_line) {
+  imp_t *im = ud;
+  if (im->fatal) return;
+  if (!im->have_header) {
+    say(why == CSVROWS_UNCLOSED ? "line %lu: the header has a quoted cell not closed"
+                                : "line %lu: CSV syntax error in the header",
+        at_line);
+    im->fatal = EXIT_USAGE;
     return;
   }
-  if (im->row_ended) im->row_open = 0;
-  else if (!is_blank(s, n)) im->row_open = 1;
-  if (im->row_open && im->row_bytes + im->parser.entry_pos > ROW_MAX_BYTES) {
-    im->lines++;
-    refuse(im, im->row_line, REF_TOO_LARGE, "more than %d bytes: a quote not closed?",
-           ROW_MAX_BYTES);
-    parser_reset(im);
-  }
+  im->lines++;
+  if (why == CSVROWS_SYNTAX)
+    refuse(im, line, REF_CSV_SYNTAX, "CSV syntax error (a stray quote) on line %lu", at_line);
+  else if (why == CSVROWS_TOO_LARGE)
+    refuse(im, line, REF_TOO_LARGE, "more than %d bytes: a quote not closed?", ROW_MAX_BYTES);
+  else
+    refuse(im, line, REF_CSV_SYNTAX, "CSV syntax error: a quoted cell not closed at the end");
 }
 
 static void summary(imp_t *im, int stopped) {
@@ -788,7 +731,12 @@ static int cmd_import(const gb_config_t *cfg, gb_redis_t *r, int argc, char **ar
     rc = EXIT_REDIS;
     goto cleanup;
   }
-  csv_init(&im.parser, CSV_STRICT | CSV_STRICT_FINI);
+  csvrows_conf_t rows_conf = {ROW_MAX_BYTES, ROW_MAX_CELLS, on_row, on_bad, &im};
+  if (!(im.rows = csvrows_new(&rows_conf))) {
+    say("out of memory");
+    rc = EXIT_REDIS;
+    goto cleanup;
+  }
   im.start_us = im.rate_t_us = now_us();
 
   char *buf = NULL;
@@ -796,12 +744,12 @@ static int cmd_import(const gb_config_t *cfg, gb_redis_t *r, int argc, char **ar
   ssize_t len;
   unsigned long line = 0;
   while (!im.fatal && !gb_service_stop && (len = getline(&buf, &cap, f)) >= 0) {
-    const char *s = buf;
     line++;
     im.bytes_done += len;
-    /* Spreadsheets write UTF-8 with a byte order mark. */
-    if (line == 1 && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) s += 3, len -= 3;
-    feed_line(&im, line, s, (size_t)len);
+    if (csvrows_line(im.rows, line, buf, (size_t)len) != 0) {
+      say("line %lu: %s", line, csvrows_error(im.rows));
+      im.fatal = EXIT_REDIS;
+    }
     progress_draw(&im, 0);
   }
   free(buf);
@@ -809,18 +757,9 @@ static int cmd_import(const gb_config_t *cfg, gb_redis_t *r, int argc, char **ar
     say("%s: %s", path, strerror(errno));
     im.fatal = EXIT_USAGE;
   }
-  if (!im.fatal && !gb_service_stop) {
-    im.row_ended = 0;
-    if (csv_fini(&im.parser, on_cell, on_row, &im) != 0) {
-      if (!im.have_header) {
-        say("line %lu: the header has a quoted cell not closed", im.row_line);
-        im.fatal = EXIT_USAGE;
-      } else {
-        im.lines++;
-        refuse(&im, im.row_line, REF_CSV_SYNTAX,
-               "CSV syntax error: a quoted cell not closed at the end");
-      }
-    }
+  if (!im.fatal && !gb_service_stop && csvrows_finish(im.rows) != 0) {
+    say("%s: %s", path, csvrows_error(im.rows));
+    im.fatal = EXIT_REDIS;
   }
   if (!im.fatal && !gb_service_stop && !im.have_header) {
     say("%s: empty, no header row", path);
@@ -843,8 +782,7 @@ cleanup:
     say("writing the report %s: %s", a.val[0], strerror(errno));
     rc = EXIT_USAGE;
   }
-  csv_free(&im.parser);
-  row_clear(&im);
+  csvrows_free(im.rows);
   free(im.seen.slot);
   gb_registry_free(im.reg);
   sodium_memzero(&keys, sizeof(keys));

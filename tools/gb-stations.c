@@ -14,7 +14,6 @@
  * unknown station, a refused line in an import: the other lines are
  * imported all the same).
  */
-#include <csv.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -28,6 +27,7 @@
 #include "gb/err.h"
 #include "gb/log.h"
 #include "gb/redis.h"
+#include "csvrows.h"
 #include "gb/stations.h"
 
 #define EXIT_REDIS 1
@@ -35,6 +35,7 @@
 #define NEAREST_MAX 1000
 #define SEARCH_MAX 1000
 #define ROW_MAX_BYTES 4096 /* a station line is far shorter; more is an unclosed quote */
+#define ROW_MAX_CELLS 16
 
 static const char usage_text[] =
     "usage: gb-stations [options] COMMAND ...\n"
@@ -447,14 +448,12 @@ static void idset_free(idset_t *s) {
 typedef struct {
   const args_t *a;
   gb_redis_t *r;
-  struct csv_parser parser;
-  /* the row being read */
-  char *cells[16];
+  csvrows_t *rows;
+  /* the row being read (csvrows owns the cells) */
+  char **cells;
   int ncells;
-  size_t row_bytes;
   int row_too_wide;
   unsigned long row_line;
-  int row_open, row_ended;
   /* the header: the cell index of each column, -1 if absent */
   int have_header;
   int col[NCOLS];
@@ -465,13 +464,6 @@ typedef struct {
   json_t *refused_json;
   int fatal; /* EXIT_* that stops the import */
 } imp_t;
-
-static void row_clear(imp_t *im) {
-  for (int i = 0; i < im->ncells; i++) free(im->cells[i]);
-  im->ncells = 0;
-  im->row_bytes = 0;
-  im->row_too_wide = 0;
-}
 
 static void refuse(imp_t *im, unsigned long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -491,30 +483,12 @@ static void refuse(imp_t *im, unsigned long line, const char *fmt, ...) {
   }
 }
 
-static void on_cell(void *s, size_t n, void *data) {
-  imp_t *im = data;
-  im->row_bytes += n + 1;
-  if (im->ncells == (int)(sizeof(im->cells) / sizeof(im->cells[0])) ||
-      im->row_bytes > ROW_MAX_BYTES) {
-    im->row_too_wide = 1;
-    return;
-  }
-  char *c = malloc(n + 1);
-  if (!c) {
-    im->fatal = EXIT_REDIS;
-    return;
-  }
-  if (n) memcpy(c, s, n);
-  c[n] = '\0';
-  im->cells[im->ncells++] = c;
-}
-
 static void read_header(imp_t *im) {
   unsigned long line = im->row_line;
   for (int k = 0; k < NCOLS; k++) im->col[k] = -1;
   if (im->row_too_wide) {
     say("line %lu: the header has more than %zu columns", line,
-        sizeof(im->cells) / sizeof(im->cells[0]));
+        (size_t)ROW_MAX_CELLS);
     im->fatal = EXIT_USAGE;
     return;
   }
@@ -552,7 +526,7 @@ static void read_row(imp_t *im) {
   gb_station_t st;
   if (im->row_too_wide) {
     refuse(im, line, "more than %zu bytes or %zu cells", (size_t)ROW_MAX_BYTES,
-           sizeof(im->cells) / sizeof(im->cells[0]));
+           (size_t)ROW_MAX_CELLS);
     return;
   }
   if (im->ncells != im->ncols) {
@@ -595,58 +569,30 @@ static void read_row(imp_t *im) {
   }
 }
 
-static void on_row(int term, void *data) {
-  imp_t *im = data;
-  (void)term;
-  im->row_ended = 1;
-  if (!im->fatal) {
-    if (!im->have_header) read_header(im);
-    else read_row(im);
-  }
-  row_clear(im);
-}
-
-static int is_blank(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
-  return 1;
-}
-
-static void parser_reset(imp_t *im) {
-  csv_free(&im->parser);
-  csv_init(&im->parser, CSV_STRICT | CSV_STRICT_FINI);
-  row_clear(im);
-  im->row_open = 0;
-}
-
-/* Feeds one physical line, so that each row is reported by the line it
- * starts on (a quoted cell may span lines). */
-static void feed_line(imp_t *im, unsigned long line, const char *s, size_t n) {
-  if (!im->row_open) im->row_line = line;
-  im->row_ended = 0;
-  size_t used = csv_parse(&im->parser, s, n, on_cell, on_row, im);
+static void on_row(void *ud, unsigned long line, char **cells, int ncells, int too_wide) {
+  imp_t *im = ud;
   if (im->fatal) return;
-  if (used < n || csv_error(&im->parser) != CSV_SUCCESS) {
-    if (csv_error(&im->parser) != CSV_EPARSE) {
-      say("line %lu: %s", line, csv_strerror(csv_error(&im->parser)));
-      im->fatal = EXIT_REDIS;
-      return;
-    }
-    if (!im->have_header) {
-      say("line %lu: CSV syntax error in the header", line);
-      im->fatal = EXIT_USAGE;
-      return;
-    }
-    refuse(im, im->row_line, "CSV syntax error (a stray quote) on line %lu", line);
-    parser_reset(im);
+  im->cells = cells, im->ncells = ncells, im->row_too_wide = too_wide, im->row_line = line;
+  if (!im->have_header) read_header(im);
+  else read_row(im);
+}
+
+static void on_bad(void *ud, unsigned long line, csvrows_bad_t why, unsigned long at_line) {
+  imp_t *im = ud;
+  if (im->fatal) return;
+  if (!im->have_header) {
+    say(why == CSVROWS_UNCLOSED ? "line %lu: the header has a quoted cell not closed"
+                                : "line %lu: CSV syntax error in the header",
+        at_line);
+    im->fatal = EXIT_USAGE;
     return;
   }
-  if (im->row_ended) im->row_open = 0;
-  else if (!is_blank(s, n)) im->row_open = 1;
-  if (im->row_open && im->row_bytes + im->parser.entry_pos > ROW_MAX_BYTES) {
-    refuse(im, im->row_line, "more than %d bytes: a quote not closed?", ROW_MAX_BYTES);
-    parser_reset(im);
-  }
+  if (why == CSVROWS_SYNTAX)
+    refuse(im, line, "CSV syntax error (a stray quote) on line %lu", at_line);
+  else if (why == CSVROWS_TOO_LARGE)
+    refuse(im, line, "more than %d bytes: a quote not closed?", ROW_MAX_BYTES);
+  else
+    refuse(im, line, "CSV syntax error: a quoted cell not closed at the end");
 }
 
 static int cmd_import(const args_t *a, gb_redis_t *r) {
@@ -662,32 +608,31 @@ static int cmd_import(const args_t *a, gb_redis_t *r) {
   im.a = a;
   im.r = r;
   if (a->json) im.refused_json = json_array();
-  csv_init(&im.parser, CSV_STRICT | CSV_STRICT_FINI);
+  csvrows_conf_t rows_conf = {ROW_MAX_BYTES, ROW_MAX_CELLS, on_row, on_bad, &im};
+  if (!(im.rows = csvrows_new(&rows_conf))) {
+    say("out of memory");
+    if (f != stdin) fclose(f);
+    json_decref(im.refused_json);
+    return EXIT_REDIS;
+  }
   char *buf = NULL;
   size_t cap = 0;
   ssize_t len;
   unsigned long line = 0;
   while (!im.fatal && (len = getline(&buf, &cap, f)) >= 0) {
-    const char *s = buf;
     line++;
-    /* Spreadsheets write UTF-8 with a byte order mark. */
-    if (line == 1 && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) s += 3, len -= 3;
-    feed_line(&im, line, s, (size_t)len);
+    if (csvrows_line(im.rows, line, buf, (size_t)len) != 0) {
+      say("line %lu: %s", line, csvrows_error(im.rows));
+      im.fatal = EXIT_REDIS;
+    }
   }
   if (!im.fatal && ferror(f)) {
     say("%s: %s", path, strerror(errno));
     im.fatal = EXIT_USAGE;
   }
-  if (!im.fatal) {
-    im.row_ended = 0;
-    if (csv_fini(&im.parser, on_cell, on_row, &im) != 0) {
-      if (!im.have_header) {
-        say("line %lu: the header has a quoted cell not closed", im.row_line);
-        im.fatal = EXIT_USAGE;
-      } else {
-        refuse(&im, im.row_line, "CSV syntax error: a quoted cell not closed at the end");
-      }
-    }
+  if (!im.fatal && csvrows_finish(im.rows) != 0) {
+    say("%s: %s", path, csvrows_error(im.rows));
+    im.fatal = EXIT_REDIS;
   }
   if (!im.fatal && !im.have_header) {
     say("%s: empty, no header row", path);
@@ -695,8 +640,7 @@ static int cmd_import(const args_t *a, gb_redis_t *r) {
   }
   free(buf);
   if (f != stdin) fclose(f);
-  csv_free(&im.parser);
-  row_clear(&im);
+  csvrows_free(im.rows);
   idset_free(&im.seen);
   int rc = im.fatal;
   if (!im.have_header) {
