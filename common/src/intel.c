@@ -236,6 +236,7 @@ int gb_indicator_from_proto(gb_indicator_t *ind, const void *buf, size_t len, gb
   raw.confidence = pb->confidence ? pb->confidence : GB_IND_CONFIDENCE_DEFAULT;
   raw.first_seen_ms = pb->first_seen_ms;
   raw.expires_ms = pb->expires_ms;
+  raw.exact = pb->exact;
   err = finish(ind, &raw, r);
 cleanup:
   goldenbell__v1__fraud_indicator__free_unpacked(pb, NULL);

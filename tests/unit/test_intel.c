@@ -281,6 +281,11 @@ static void test_intel__proto_round_trip(void **state) {
   assert_int_equal(ind.confidence, 80);
   assert_int_equal(ind.first_seen_ms, 1795435140000LL);
   assert_int_equal(ind.expires_ms, 1798761600000LL);
+  /* exact: the host itself, not its registrable domain. */
+  pb.exact = 1;
+  assert_int_equal(proto_parse(&ind, &pb, &r), 0);
+  assert_string_equal(ind.value, "pay.example-fraud.com");
+  pb.exact = 0;
 
   /* proto3 defaults: version 0, action add, confidence 50, no source, no
    * times. */
