@@ -34,6 +34,8 @@
 #include "csvrows.h"
 #include "gb/config.h"
 #include "gb/err.h"
+#include "gb/indexfeed.h"
+#include "gb/kafka.h"
 #include "gb/keyring.h"
 #include "gb/log.h"
 #include "gb/numkey.h"
@@ -683,6 +685,82 @@ static void summary(imp_t *im, int stopped) {
   fflush(stdout);
 }
 
+/* The index's change feed, when the import is told where Kafka is: every
+ * protected-number entry it writes goes to topic.index, as matcher's do. */
+typedef struct {
+  rd_kafka_t *rk;
+  const char *topic;
+} feed_t;
+
+static int import_feed(void *ud, const char *number_hash, const char *owner_hash,
+                       const char *station, bool following, bool removed) {
+  feed_t *f = ud;
+  char key[GB_INDEXFEED_KEY_MAX];
+  size_t len = 0;
+  uint8_t *buf = gb_indexfeed_protected(number_hash, owner_hash, station, following, removed,
+                                        gb_now_ms(), &len, key);
+  if (!buf) return GB_ENOMEM;
+  for (;;) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        f->rk, RD_KAFKA_V_TOPIC(f->topic), RD_KAFKA_V_KEY(key, strlen(key)),
+        RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+        RD_KAFKA_V_HEADER("content-type", GB_INDEXFEED_CONTENT_TYPE, -1), RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+    if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      free(buf);
+      say("gb.index feed: %s", rd_kafka_err2str(e));
+      return GB_EIO;
+    }
+    rd_kafka_poll(f->rk, 100);
+  }
+}
+
+/* Opens the feed when kafka.bootstrap.servers is set. Returns 0 (f->rk may
+ * stay NULL: no feed), or an exit status. */
+static int feed_open(feed_t *f, const gb_config_t *cfg) {
+  memset(f, 0, sizeof(*f));
+  bool have_kafka = false;
+  for (int i = 0; i < gb_config_kafka_count(cfg); i++) {
+    const char *k, *v;
+    gb_config_kafka_get(cfg, i, &k, &v);
+    if (!strcmp(k, "bootstrap.servers") && *v) have_kafka = true;
+  }
+  if (!have_kafka) {
+    say("note: no --kafka.bootstrap.servers: the %s feed is not published; the matching path "
+        "must reload the index from Redis after this import", gb_config_str(cfg, "topic.index"));
+    return 0;
+  }
+  char errstr[512];
+  if (gb_kafka_producer_new(&f->rk, cfg, errstr, sizeof(errstr)) != 0) {
+    say("%s", errstr);
+    return EXIT_REDIS;
+  }
+  f->topic = gb_config_str(cfg, "topic.index");
+  if (gb_kafka_partition_count(f->rk, f->topic, 10000) <= 0) {
+    say("kafka: topic '%s' does not exist", f->topic);
+    rd_kafka_destroy(f->rk);
+    f->rk = NULL;
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+/* Waits (bounded) for every feed message; returns 0 or EXIT_REDIS. */
+static int feed_close(feed_t *f) {
+  if (!f->rk) return 0;
+  rd_kafka_flush(f->rk, 60000);
+  int left = rd_kafka_outq_len(f->rk);
+  uint64_t failed = gb_kafka_delivery_failures();
+  rd_kafka_destroy(f->rk);
+  f->rk = NULL;
+  if (left || failed) {
+    say("gb.index feed: %d messages unacknowledged, %llu failed; re-run the import", left,
+        (unsigned long long)failed);
+    return EXIT_REDIS;
+  }
+  return 0;
+}
+
 static int cmd_import(const gb_config_t *cfg, gb_redis_t *r, int argc, char **argv) {
   static const flag_t flags[] = {{"report", 1}, {"strict", 0}, {"quiet", 0}};
   cmd_args_t a;
@@ -703,6 +781,7 @@ static int cmd_import(const gb_config_t *cfg, gb_redis_t *r, int argc, char **ar
   }
   imp_t im;
   memset(&im, 0, sizeof(im));
+  feed_t feed = {0};
   im.file_size = -1;
   FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
   if (!f) {
@@ -731,6 +810,8 @@ static int cmd_import(const gb_config_t *cfg, gb_redis_t *r, int argc, char **ar
     rc = EXIT_REDIS;
     goto cleanup;
   }
+  if ((rc = feed_open(&feed, cfg)) != 0) goto cleanup;
+  if (feed.rk) gb_registry_set_feed(im.reg, import_feed, &feed);
   csvrows_conf_t rows_conf = {ROW_MAX_BYTES, ROW_MAX_CELLS, on_row, on_bad, &im};
   if (!(im.rows = csvrows_new(&rows_conf))) {
     say("out of memory");
@@ -775,7 +856,9 @@ static int cmd_import(const gb_config_t *cfg, gb_redis_t *r, int argc, char **ar
   rc = im.fatal ? im.fatal : gb_service_stop ? EXIT_REDIS : 0;
   if (!rc && a.val[1] && im.refused) rc = EXIT_USAGE;
 
-cleanup:
+cleanup:;
+  int frc = feed_close(&feed);
+  if (!rc) rc = frc;
   progress_clear(&im);
   if (f && f != stdin) fclose(f);
   if (im.report && !im.report_is_stderr && fclose(im.report) != 0 && !rc) {

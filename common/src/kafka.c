@@ -61,10 +61,24 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
   gb_warn("kafka.error", "err=%s reason=%s", rd_kafka_err2name((rd_kafka_resp_err_t)err), q);
 }
 
+/* Failed deliveries of producers made with gb_kafka_producer_new. */
+static volatile uint64_t plain_failures;
+
+uint64_t gb_kafka_delivery_failures(void) {
+  return __atomic_load_n(&plain_failures, __ATOMIC_RELAXED);
+}
+
 static void pipeline_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
   (void)rk;
   gb_pipeline_t *p = opaque;
-  if (!p) return;
+  if (!p) {
+    if (m->err) {
+      __atomic_add_fetch(&plain_failures, 1, __ATOMIC_RELAXED);
+      gb_error("kafka.delivery_failed", "topic=%s err=%s", rd_kafka_topic_name(m->rkt),
+               rd_kafka_err2name(m->err));
+    }
+    return;
+  }
   if (m->err) {
     p->failed++;
     snprintf(p->failure, sizeof(p->failure), "%s: %s", rd_kafka_topic_name(m->rkt),

@@ -11,6 +11,7 @@ set -euo pipefail
 it_init registry_import
 it_redis
 it_hash_key
+it_topics gb.index
 IT_PREFIX="t$IT_SUFFIX:"
 it_station st-a "思明派出所" 24.4539 118.0820
 it_station st-b "湖里派出所" 24.5122 118.1462
@@ -70,9 +71,15 @@ check_import() { # round rc
 }
 
 rc=0
-reg import "$csv" --report "$IT_DIR/report.1" >"$IT_DIR/import.1.out" 2>"$IT_DIR/import.1.log" || rc=$?
+# The first import also publishes the index's change feed, as matcher does.
+reg --kafka.bootstrap.servers="$IT_BOOTSTRAP" --topic.index="$IT_TOPIC_gb_index" \
+  import "$csv" --report "$IT_DIR/report.1" >"$IT_DIR/import.1.out" 2>"$IT_DIR/import.1.log" || rc=$?
 [ "$rc" = 0 ] || it_fail "import: exit $rc, want 0: $(cat "$IT_DIR/import.1.log")"
 check_import 1
+h1=$(it_numhash +8613900000101)
+timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_index" -o beginning -e -q -f '%k\n' \
+  >"$IT_DIR/index_keys.txt" 2>/dev/null || true
+grep -qx "pn:$h1:$h1" "$IT_DIR/index_keys.txt" || it_fail "the import published no gb.index entry for a registrant"
 
 # ---- the index ----
 rc() { redis-cli -p "$IT_REDIS_PORT" "$@"; }

@@ -37,6 +37,10 @@ int gb_kafka_consumer_new(rd_kafka_t **out, const gb_config_t *cfg, const char *
                           const char *const *topics, int ntopics, char *errstr,
                           size_t errstr_size);
 
+/* Messages of producers made with gb_kafka_producer_new whose delivery
+ * failed (each is also logged), for the process. Thread-safe. */
+uint64_t gb_kafka_delivery_failures(void);
+
 /* Number of partitions of topic, or a negative GB_E* code. */
 int gb_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
 
