@@ -54,7 +54,7 @@ for i in range(n):
 PY
 changes=$((n * (1 + fam)))
 build/tools/gb-publish -b "$B" -t "${topics[0]}" -f jsonl --key registrant -q "$data"
-before=$(redis-cli -p "$port" INFO memory | awk -F: '/^used_memory:/ {print $2+0}')
+before=$(redis-cli -p "$port" INFO memory | awk -F: '/^used_memory:/ {gsub("\r", ""); print $2}')
 admin=$(gb_free_port)
 gb_launch "$dir/matcher-$s.log" "$dir/matcher.pid" build/matcher/matcher --log.level=warn \
   --redis.url="$R" --kafka.bootstrap.servers="$B" --topic.registry="${topics[0]}" \
@@ -75,7 +75,7 @@ while :; do
   sleep 0.05
 done
 t1=$(gb_now_ms); k1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-after=$(redis-cli -p "$port" INFO memory | awk -F: '/^used_memory:/ {print $2+0}')
+after=$(redis-cli -p "$port" INFO memory | awk -F: '/^used_memory:/ {gsub("\r", ""); print $2}')
 ms=$((t1 - t0)); [ "$ms" -gt 0 ] || ms=1
 numbers=$((n * (1 + fam)))
 echo "registry_bench registrants=$n family=$fam changes=$changes"
