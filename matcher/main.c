@@ -10,8 +10,8 @@
 
 static const gb_opt_t matcher_opts[] = {
     {"matcher.group", GB_OPT_STRING, "gb-matcher", 0, 0, "Kafka consumer group of matcher workers."},
-    {"matcher.call-threshold-s", GB_OPT_INT, "60", 1, 86400,
-     "A call with a fraud number this long or longer alerts (rule 1), seconds."},
+    {"matcher.rules-file", GB_OPT_STRING, "", 0, 0,
+     "The detection rules' settings (docs/RULES.md); empty: the defaults. Re-read on SIGHUP."},
     {"admin.host", GB_OPT_STRING, "127.0.0.1", 0, 0,
      "Address of the admin endpoint (/healthz, /readyz, /metrics)."},
     {"admin.port", GB_OPT_INT, "9102", 0, 65535, "Port of the admin endpoint; 0 picks a free one."},
@@ -47,6 +47,32 @@ static int metrics_init(matcher_t *mt) {
   return mt->m.dead ? 0 : -1;
 }
 
+static void log_rules(const char *event, const matcher_rules_t *r) {
+  gb_info(event, "long_call_s=%u fraud_contact=%s intl_min_calls=%u intl_window_s=%u "
+                 "combo_window_s=%u suppression_s=%u retro_lookback_s=%u",
+          r->long_call_s, r->fraud_contact ? "on" : "off", r->intl_min_calls, r->intl_window_s,
+          r->combo_window_s, r->suppression_s, r->retro_lookback_s);
+}
+
+/* SIGHUP: the rules are re-read between batches, so every event is matched
+ * under one set of rules, old or new, and none is lost or read twice. */
+static void on_tick(gb_pipeline_t *p, void *ud) {
+  matcher_t *mt = ud;
+  (void)p;
+  if (!gb_service_reload) return;
+  gb_service_reload = 0;
+  matcher_rules_t next;
+  char errstr[512];
+  if (matcher_rules_load(&next, mt->rules_file, errstr, sizeof(errstr)) != 0) {
+    char q[600];
+    gb_error("rules.reload_failed", "file=%s reason=%s action=kept_previous_rules",
+             mt->rules_file[0] ? mt->rules_file : "-", gb_log_quote(q, sizeof(q), errstr));
+    return;
+  }
+  mt->rules = next;
+  log_rules("rules.reloaded", &mt->rules);
+}
+
 static bool is_ready(void *ud, char *why, size_t why_size) {
   matcher_t *mt = ud;
   if (gb_pipeline_assigned(mt->p) > 0) return true;
@@ -73,7 +99,9 @@ int main(int argc, char **argv) {
   mt.topic_alerts = gb_config_str(cfg, "topic.alerts");
   mt.topic_dlq = gb_config_str(cfg, "topic.dlq");
   mt.topic_index = gb_config_str(cfg, "topic.index");
-  mt.call_threshold_s = (uint32_t)gb_config_int(cfg, "matcher.call-threshold-s");
+  mt.rules_file = gb_config_str(cfg, "matcher.rules-file");
+  if (matcher_rules_load(&mt.rules, mt.rules_file, errstr, sizeof(errstr)) != 0)
+    gb_service_die("config", errstr);
   if (gb_numkey_load(&mt.numkey, cfg, errstr, sizeof(errstr)) != 0)
     gb_service_die("config", errstr);
   if (gb_keyring_load(&mt.keys, cfg, errstr, sizeof(errstr)) != 0)
@@ -92,6 +120,7 @@ int main(int argc, char **argv) {
       .topics = topics,
       .ntopics = 3,
       .on_message = on_message,
+      .on_tick = on_tick,
       .ud = &mt,
   };
   if (gb_pipeline_new(&mt.p, cfg, &pc, errstr, sizeof(errstr)) != 0)
@@ -107,8 +136,9 @@ int main(int argc, char **argv) {
                      (int)gb_config_int(cfg, "admin.port"), mt.metrics, is_ready, &mt, errstr,
                      sizeof(errstr)) != 0)
     gb_service_die("admin", errstr);
-  gb_info("matcher.started", "redis=%s threshold_s=%u", gb_redis_url(mt.redis),
-          mt.call_threshold_s);
+  gb_info("matcher.started", "redis=%s rules=%s", gb_redis_url(mt.redis),
+          mt.rules_file[0] ? mt.rules_file : "defaults");
+  log_rules("rules.loaded", &mt.rules);
   int err = gb_pipeline_run(mt.p, &gb_service_stop);
   gb_info("matcher.stopped", "in=%llu alerts=%llu dead=%llu",
           (unsigned long long)gb_pipeline_stats(mt.p)->in, (unsigned long long)mt.alerts,

@@ -175,7 +175,7 @@ static int match_one(matcher_t *mt, Goldenbell__V1__Event *ev) {
     gb_debug("event.dropped", "event_id=%s reason=no_indicator", ev->event_id);
     return 0;
   }
-  if (ev->call->duration_s < mt->call_threshold_s) {
+  if (ev->call->duration_s < mt->rules.long_call_s) {
     gb_debug("event.dropped", "event_id=%s reason=below_threshold duration_s=%u", ev->event_id,
              ev->call->duration_s);
     return 0;

@@ -13,6 +13,7 @@
 #include "gb/numkey.h"
 #include "gb/redis.h"
 #include "gb/registry.h"
+#include "rules.h"
 #include "gb/intel.h"
 #include "gb/keyring.h"
 
@@ -31,7 +32,8 @@ typedef struct {
   const char *topic_alerts;
   const char *topic_dlq;
   const char *topic_index;
-  uint32_t call_threshold_s;
+  const char *rules_file;
+  matcher_rules_t rules; /* replaced whole on SIGHUP, between batches */
   uint64_t alerts;
   uint64_t dead;
   gb_metrics_t *metrics;

@@ -439,6 +439,7 @@ int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop) {
     }
     if (p->pending->cnt > 0 && (err = pipeline_finish_batch(p)) != 0) goto done;
     rd_kafka_poll(p->producer, 0);
+    if (p->conf.on_tick) p->conf.on_tick(p, p->conf.ud);
   }
   err = pipeline_finish_batch(p);
 done:

@@ -8,10 +8,16 @@
 #include "gb/log.h"
 
 volatile sig_atomic_t gb_service_stop = 0;
+volatile sig_atomic_t gb_service_reload = 0;
 
 static void on_stop(int sig) {
   (void)sig;
   gb_service_stop = 1;
+}
+
+static void on_reload(int sig) {
+  (void)sig;
+  gb_service_reload = 1;
 }
 
 gb_config_t *gb_service_init(const char *service, const char *description,
@@ -39,6 +45,8 @@ gb_config_t *gb_service_init(const char *service, const char *description,
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
+  sa.sa_handler = on_reload;
+  sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   return cfg;
 }

@@ -66,6 +66,10 @@ typedef struct {
   int ntopics;
   gb_pipeline_msg_fn on_message;
   gb_pipeline_batch_fn on_batch_end;
+  /* Called once per turn of the loop (at least every 100 ms), between
+   * batches, also when no input came: a place for housekeeping such as
+   * reloading configuration. May be NULL. */
+  void (*on_tick)(gb_pipeline_t *p, void *ud);
   void *ud;
 } gb_pipeline_conf_t;
 

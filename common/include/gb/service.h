@@ -10,6 +10,10 @@
 /* Set to 1 by SIGTERM or SIGINT; services finish in-flight work and exit. */
 extern volatile sig_atomic_t gb_service_stop;
 
+/* Set to 1 by SIGHUP; a service that reloads files (matcher's rules) clears
+ * it and reloads. */
+extern volatile sig_atomic_t gb_service_reload;
+
 /**
  * Parses the config (tables: NULL-terminated), sets up logging from
  * log.level, ignores SIGPIPE and routes SIGTERM/SIGINT to gb_service_stop.
