@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# A family number's alert: a mother protected by two children registered at
+# two stations is on a long call with a fraud number. Each child's station
+# gets the alert, naming the child who protects her and the relation, so
+# officers can reach her family when she does not answer.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+it_init family_alert
+it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
+it_redis
+it_hash_key
+IT_PREFIX="t$IT_SUFFIX:"
+it_station st-1 "思明派出所" 24.4539 118.0820
+it_station st-2 "湖里派出所" 24.5122 118.1462
+port=$(gb_free_port)
+common=(--redis.url="$IT_REDIS_URL" --redis.prefix="$IT_PREFIX" --kafka.bootstrap.servers="$IT_BOOTSTRAP"
+  --kafka.session.timeout.ms=6000 --topic.calls="$IT_TOPIC_gb_calls" --topic.visits="$IT_TOPIC_gb_visits"
+  --topic.registry="$IT_TOPIC_gb_registry" --topic.registry-results="$IT_TOPIC_gb_registry_results"
+  --topic.intel="$IT_TOPIC_gb_intel" --topic.index="$IT_TOPIC_gb_index" --topic.events="$IT_TOPIC_gb_events"
+  --topic.alerts="$IT_TOPIC_gb_alerts" --topic.dlq="$IT_TOPIC_gb_dlq")
+it_start ingest ingest/ingest "${common[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
+it_start matcher matcher/matcher "${common[@]}" --matcher.group="m$IT_SUFFIX" \
+  --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" --admin.port=0
+it_start notifier notifier/notifier "${common[@]}" --notifier.group="n$IT_SUFFIX" --http.port="$port"
+it_wait_log ingest "kafka.assigned topic=$IT_TOPIC_gb_calls" 60 "ingest assignment"
+it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_events" 60 "matcher assignment"
+it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"
+gb_launch "$IT_DIR/device1.out" "$IT_DIR/device1.pid" \
+  curl -sSN --no-buffer "http://127.0.0.1:$port/v1/stream?station=st-1"
+IT_PIDS+=("$(cat "$IT_DIR/device1.pid")"); IT_NAMES+=(device1)
+it_wait_log notifier "stream.opened station=st-1" 20 "the st-1 device"
+
+MOTHER=13800000009
+it_produce "$IT_TOPIC_gb_registry" 13900000001 '{"request_id":"a1","op":"register","registrant":"13900000001","station_id":"st-1"}'
+it_produce "$IT_TOPIC_gb_registry" 13900000001 "{\"request_id\":\"a2\",\"op\":\"add_family\",\"registrant\":\"13900000001\",\"family\":\"$MOTHER\",\"relation\":\"母亲\"}"
+it_produce "$IT_TOPIC_gb_registry" 13900000002 '{"request_id":"b1","op":"register","registrant":"13900000002","station_id":"st-2"}'
+it_produce "$IT_TOPIC_gb_registry" 13900000002 "{\"request_id\":\"b2\",\"op\":\"add_family\",\"registrant\":\"13900000002\",\"family\":\"$MOTHER\",\"relation\":\"母亲\"}"
+it_produce "$IT_TOPIC_gb_intel" phone:+8617000000000 '{"kind":"phone","value":"+8617000000000"}'
+for r in a2 b2; do it_wait_log matcher "registry.applied request_id=$r op=add_family accepted=yes" 30 "change $r"; done
+it_wait_log matcher 'intel.applied kind=phone' 30 "fraud number"
+
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+it_produce "$IT_TOPIC_gb_calls" m1 \
+  "{\"call_id\":\"m1\",\"caller\":\"+8617000000000\",\"callee\":\"$MOTHER\",\"start\":\"$now\",\"duration_s\":300,\"status\":\"ongoing\",\"carrier\":\"CMCC\"}"
+
+seen() { grep -q '^event: alert$' "$IT_DIR/device1.out" 2>/dev/null; }
+gb_wait_until 60 "the mother's alert on the st-1 device" seen || it_fail "no alert on st-1's device"
+data=$(grep -m1 '^data: ' "$IT_DIR/device1.out")
+for want in '"subject":"+8613800000009"' '"station_id":"st-1"' '"registrant":"+8613900000001"' \
+            '"relation":"母亲"' '"registrant":"+8613900000002"' 'still ongoing'; do
+  grep -qF -- "$want" <<<"$data" || it_fail "st-1's alert lacks $want: $data"
+done
+# One copy per station, keyed by station.
+keys() { timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_alerts" -o beginning -e -q -f '%k\n' 2>/dev/null | sort | tr '\n' ' '; }
+both() { [ "$(keys)" = "st-1 st-2 " ]; }
+gb_wait_until 30 "one alert copy for each station" both || it_fail "alert copies keyed: $(keys)"
+
+IT_OK=1
+gb_log "PASS: the mother's alert reached st-1 and st-2, naming both children and the relation"
