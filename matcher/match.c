@@ -7,6 +7,7 @@
 
 #include "gb/dlq.h"
 #include "gb/err.h"
+#include "gb/intel.h"
 #include "gb/keys.h"
 #include "gb/log.h"
 #include "gb/timeparse.h"
@@ -93,17 +94,25 @@ static void alert_id(char out[33], const char *rule, const char *subject, const 
   sodium_bin2hex(out, 33, h, sizeof(h));
 }
 
-static int emit_alert(matcher_t *mt, Goldenbell__V1__Event *ev, owner_t *owners, int n) {
-  const Goldenbell__V1__CallView *c = ev->call;
-  char id[33], evidence[512];
-  alert_id(id, "long_fraud_call", ev->subject, c->call_id);
-  unsigned d = c->duration_s;
-  snprintf(evidence, sizeof(evidence), "on a call with fraud number %s for %u min %u s, %s%s%s",
-           c->counterpart, d / 60, d % 60,
-           c->status == GOLDENBELL__V1__CALL_STATUS__CALL_STATUS_ONGOING ? "still ongoing"
-                                                                          : "ended",
-           c->carrier[0] ? ", carrier " : "", c->carrier);
+/* What a rule found: the alert's identity, risk and evidence in words. */
+typedef struct {
+  const char *rule_name; /* "long_fraud_call", for ids and logs */
+  Goldenbell__V1__Rule rule;
+  Goldenbell__V1__Risk risk;
+  const char *incident; /* what makes two events the same incident (the call id, the site) */
+  char evidence[512];
+  int64_t created_ms;
+} finding_t;
 
+static const char *risk_name(Goldenbell__V1__Risk r) {
+  return r == GOLDENBELL__V1__RISK__RISK_HIGH ? "high"
+         : r == GOLDENBELL__V1__RISK__RISK_MEDIUM ? "medium" : "low";
+}
+
+static int emit_alert(matcher_t *mt, Goldenbell__V1__Event *ev, owner_t *owners, int n,
+                      const finding_t *f) {
+  char id[33];
+  alert_id(id, f->rule_name, ev->subject, f->incident);
   Goldenbell__V1__Protector prot[MAX_PROTECTORS];
   Goldenbell__V1__Protector *protp[MAX_PROTECTORS];
   for (int i = 0; i < n; i++) {
@@ -119,14 +128,14 @@ static int emit_alert(matcher_t *mt, Goldenbell__V1__Event *ev, owner_t *owners,
   a.version = 1;
   a.alert_id = id;
   a.subject = ev->subject;
-  a.risk = GOLDENBELL__V1__RISK__RISK_HIGH;
-  a.rule = GOLDENBELL__V1__RULE__RULE_LONG_FRAUD_CALL;
-  a.evidence = evidence;
+  a.risk = f->risk;
+  a.rule = f->rule;
+  a.evidence = (char *)f->evidence;
   a.n_events = 1;
   a.events = evs;
   a.n_protectors = (size_t)n;
   a.protectors = protp;
-  a.created_ms = c->start_ms;
+  a.created_ms = f->created_ms;
   a.updated_ms = ev->ts_ms;
   a.count = 1;
   a.revision = 1;
@@ -145,21 +154,78 @@ static int emit_alert(matcher_t *mt, Goldenbell__V1__Event *ev, owner_t *owners,
     rd_kafka_headers_t *h = rd_kafka_headers_new(1);
     rd_kafka_header_add(h, "content-type", -1, "application/x-protobuf; proto=goldenbell.v1.Alert",
                         -1);
-    int err = gb_pipeline_produce(mt->p, mt->topic_alerts, RD_KAFKA_PARTITION_UA, a.station_id,
-                                  strlen(a.station_id), buf, sz, h);
-    free(buf);
+    int err = gb_pipeline_produce_owned(mt->p, mt->topic_alerts, RD_KAFKA_PARTITION_UA,
+                                        a.station_id, strlen(a.station_id), buf, sz, h);
     if (err) return err;
     mt->alerts++;
     gb_metric_inc(mt->m.alerts, 1);
-    gb_info("alert.emitted", "alert=%s station=%s rule=long_fraud_call risk=high duration_s=%u",
-            id, a.station_id, d);
+    gb_info("alert.emitted", "alert=%s station=%s rule=%s risk=%s", id, a.station_id,
+            f->rule_name, risk_name(f->risk));
   }
   return 0;
 }
 
+/* Rule 1: a call with a fraud number, at least long_call_s. */
+static int match_call(matcher_t *mt, Goldenbell__V1__Event *ev, owner_t *owners, int n) {
+  const Goldenbell__V1__CallView *c = ev->call;
+  int fraud = is_fraud_number(mt, c->counterpart, ev->ts_ms);
+  if (fraud < 0) return fraud;
+  if (!fraud) {
+    gb_debug("event.dropped", "event_id=%s reason=no_indicator", ev->event_id);
+    return 0;
+  }
+  if (c->duration_s < mt->rules.long_call_s) {
+    gb_debug("event.dropped", "event_id=%s reason=below_threshold duration_s=%u", ev->event_id,
+             c->duration_s);
+    return 0;
+  }
+  finding_t f = {"long_fraud_call", GOLDENBELL__V1__RULE__RULE_LONG_FRAUD_CALL,
+                 GOLDENBELL__V1__RISK__RISK_HIGH, c->call_id, "", c->start_ms};
+  unsigned d = c->duration_s;
+  snprintf(f.evidence, sizeof(f.evidence), "on a call with fraud number %s for %u min %u s, %s%s%s",
+           c->counterpart, d / 60, d % 60,
+           c->status == GOLDENBELL__V1__CALL_STATUS__CALL_STATUS_ONGOING ? "still ongoing"
+                                                                          : "ended",
+           c->carrier[0] ? ", carrier " : "", c->carrier);
+  return emit_alert(mt, ev, owners, n, &f);
+}
+
+/* Rule 2: a visit to a listed site (or a subdomain of one), or an install
+ * of a listed app: medium risk. */
+static int match_visit(matcher_t *mt, Goldenbell__V1__Event *ev, owner_t *owners, int n) {
+  const Goldenbell__V1__VisitView *v = ev->visit;
+  int app = v->kind == GOLDENBELL__V1__VISIT_KIND__VISIT_KIND_APP;
+  gb_indicator_t ind;
+  int listed;
+  if (app) {
+    listed = gb_indicator_lookup(mt->redis, mt->prefix, GB_IND_APP, v->target, ev->ts_ms, &ind);
+  } else {
+    gb_site_t site;
+    snprintf(site.host, sizeof(site.host), "%s", v->target);
+    snprintf(site.domain, sizeof(site.domain), "%s", v->domain);
+    listed = gb_indicator_lookup_site(mt->redis, mt->prefix, &site, ev->ts_ms, &ind);
+  }
+  if (listed < 0) return listed == GB_EINVAL ? 0 : listed;
+  if (!listed) {
+    gb_debug("event.dropped", "event_id=%s reason=no_indicator", ev->event_id);
+    return 0;
+  }
+  /* One incident per listing: visits to pages of one fraud site are one. */
+  finding_t f = {"fraud_site_or_app", GOLDENBELL__V1__RULE__RULE_FRAUD_SITE_OR_APP,
+                 GOLDENBELL__V1__RISK__RISK_MEDIUM, ind.value, "", ev->ts_ms};
+  char when[40];
+  gb_time_format(when, sizeof(when), ev->ts_ms);
+  snprintf(f.evidence, sizeof(f.evidence), app ? "installed the fraud app %s at %s"
+                                               : "visited %s, a listed fraud site (%s), at %s",
+           v->target, app ? when : ind.value, when);
+  return emit_alert(mt, ev, owners, n, &f);
+}
+
 static int match_one(matcher_t *mt, Goldenbell__V1__Event *ev) {
-  if (ev->body_case != GOLDENBELL__V1__EVENT__BODY_CALL || !ev->call) {
-    gb_debug("event.skipped", "event_id=%s reason=not_a_call", ev->event_id);
+  int call = ev->body_case == GOLDENBELL__V1__EVENT__BODY_CALL && ev->call;
+  int visit = ev->body_case == GOLDENBELL__V1__EVENT__BODY_VISIT && ev->visit;
+  if (!call && !visit) {
+    gb_debug("event.skipped", "event_id=%s reason=no_body", ev->event_id);
     return 0;
   }
   owner_t owners[MAX_PROTECTORS];
@@ -169,18 +235,7 @@ static int match_one(matcher_t *mt, Goldenbell__V1__Event *ev) {
     gb_debug("event.dropped", "event_id=%s reason=not_protected", ev->event_id);
     return 0;
   }
-  int fraud = is_fraud_number(mt, ev->call->counterpart, ev->ts_ms);
-  if (fraud < 0) return fraud;
-  if (!fraud) {
-    gb_debug("event.dropped", "event_id=%s reason=no_indicator", ev->event_id);
-    return 0;
-  }
-  if (ev->call->duration_s < mt->rules.long_call_s) {
-    gb_debug("event.dropped", "event_id=%s reason=below_threshold duration_s=%u", ev->event_id,
-             ev->call->duration_s);
-    return 0;
-  }
-  return emit_alert(mt, ev, owners, n);
+  return call ? match_call(mt, ev, owners, n) : match_visit(mt, ev, owners, n);
 }
 
 int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m) {

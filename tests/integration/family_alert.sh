@@ -55,5 +55,21 @@ keys() { timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_alerts" -o begin
 both() { [ "$(keys)" = "st-1 st-2 " ]; }
 gb_wait_until 30 "one alert copy for each station" both || it_fail "alert copies keyed: $(keys)"
 
+# Rule 2: she then opens a page of a listed fraud site (a subdomain of the
+# listing): a medium-risk alert, again for both stations.
+it_produce "$IT_TOPIC_gb_intel" domain:example-fraud.com '{"kind":"domain","value":"example-fraud.com"}'
+it_wait_log matcher 'intel.applied kind=domain' 30 "fraud domain"
+ts=$(( $(date +%s) * 1000 ))
+printf '{"event_id":"v1","phone":"%s","kind":"site","target":"https://pay.Example-Fraud.com:8443/x?y","ts":%s,"partner":"p1"}\n' "$MOTHER" "$ts" |
+  kcat -P -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_visits" -H content-type=application/json 2>>"$IT_DIR/kcat.log"
+site_alert() { grep -q '"rule":"fraud_site_or_app"' "$IT_DIR/device1.out" 2>/dev/null; }
+gb_wait_until 60 "the site alert on the st-1 device" site_alert || it_fail "no site alert on st-1's device"
+data=$(grep '"rule":"fraud_site_or_app"' "$IT_DIR/device1.out" | head -1)
+for want in '"risk":"medium"' 'visited pay.example-fraud.com, a listed fraud site (example-fraud.com)' '"relation":"母亲"'; do
+  grep -qF -- "$want" <<<"$data" || it_fail "the site alert lacks $want: $data"
+done
+four() { [ "$(keys)" = "st-1 st-1 st-2 st-2 " ]; }
+gb_wait_until 30 "the site alert copy for each station" four || it_fail "alert copies keyed: $(keys)"
+
 IT_OK=1
-gb_log "PASS: the mother's alert reached st-1 and st-2, naming both children and the relation"
+gb_log "PASS: the mother's call and site alerts reached st-1 and st-2, naming both children and the relation"
