@@ -47,20 +47,9 @@ static json_t *units_json(const gb_station_t *st, const double *dist, int count)
   return arr ? json_pack("{s:o}", "stations", arr) : NULL;
 }
 
-/* Decimal degrees within [-lim, lim]: digits, one '.', an optional sign.
- * Exponents, hex, inf and nan, which strtod would take, are refused. */
+/* Decimal degrees within [-lim, lim]. */
 static int parse_deg(const char *s, double lim, double *out) {
-  const char *p = s;
-  int digits = 0, dots = 0;
-  if (*p == '-' || *p == '+') p++;
-  for (; *p; p++) {
-    if (*p >= '0' && *p <= '9') digits++;
-    else if (*p == '.' && !dots) dots++;
-    else return -1;
-  }
-  if (!digits || p - s > 32) return -1;
-  *out = strtod(s, NULL);
-  return *out >= -lim && *out <= lim ? 0 : -1;
+  return gb_parse_degrees(s, out) == 0 && *out >= -lim && *out <= lim ? 0 : -1;
 }
 
 /* Whether the raw query has a parameter called name, with or without a

@@ -381,22 +381,6 @@ static void read_header(imp_t *im) {
   im->have_header = 1;
 }
 
-/* A decimal number of degrees: digits, one '.', an optional sign (no
- * exponent, hex, inf or nan, which strtod would take). */
-static int parse_deg(const char *s, double *out) {
-  const char *p = s;
-  int digits = 0, dots = 0;
-  if (*p == '-' || *p == '+') p++;
-  for (; *p; p++) {
-    if (*p >= '0' && *p <= '9') digits++;
-    else if (*p == '.' && !dots) dots++;
-    else return -1;
-  }
-  if (!digits) return -1;
-  *out = strtod(s, NULL);
-  return isfinite(*out) ? 0 : -1;
-}
-
 static int parse_flag(const char *s, bool *out) {
   static const char *const yes[] = {"1", "true", "yes", "y"}, *const no[] = {"0", "false", "no", "n"};
   for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
@@ -566,7 +550,7 @@ static void read_row(imp_t *im) {
     reg.age = (int)age;
   }
   if (c[COL_LAT][0] || c[COL_LON][0]) {
-    if (parse_deg(c[COL_LAT], &reg.lat) || parse_deg(c[COL_LON], &reg.lon) || reg.lat < -90 ||
+    if (gb_parse_degrees(c[COL_LAT], &reg.lat) || gb_parse_degrees(c[COL_LON], &reg.lon) || reg.lat < -90 ||
         reg.lat > 90 || reg.lon < -180 || reg.lon > 180) {
       refuse(im, line, REF_BAD_CELL, "lat, lon: want decimal degrees within -90..90, -180..180");
       return;

@@ -175,22 +175,6 @@ static int parse_args(args_t *a, int argc, char **argv) {
   return 0;
 }
 
-/* A decimal number of degrees: digits, one '.', an optional sign; no
- * exponent, hex, inf or nan, which strtod would take. */
-static int parse_deg(const char *s, double *out) {
-  const char *p = s;
-  int digits = 0, dots = 0;
-  if (*p == '-' || *p == '+') p++;
-  for (; *p; p++) {
-    if (*p >= '0' && *p <= '9') digits++;
-    else if (*p == '.' && !dots) dots++;
-    else return -1;
-  }
-  if (!digits) return -1;
-  *out = strtod(s, NULL);
-  return isfinite(*out) ? 0 : -1;
-}
-
 static int parse_count(const char *s, int max, int *out) {
   char *end;
   errno = 0;
@@ -224,11 +208,11 @@ static int fill_station(gb_station_t *st, const char *id, const char *name, cons
   snprintf(st->id, sizeof(st->id), "%s", id);
   snprintf(st->name, sizeof(st->name), "%s", name);
   snprintf(st->bureau, sizeof(st->bureau), "%s", bureau);
-  if (parse_deg(lat, &st->lat) != 0) {
+  if (gb_parse_degrees(lat, &st->lat) != 0) {
     gb_errstr_set(errstr, errstr_size, "lat: want decimal degrees, got \"%.32s\"", lat);
     return GB_EINVAL;
   }
-  if (parse_deg(lon, &st->lon) != 0) {
+  if (gb_parse_degrees(lon, &st->lon) != 0) {
     gb_errstr_set(errstr, errstr_size, "lon: want decimal degrees, got \"%.32s\"", lon);
     return GB_EINVAL;
   }
@@ -361,9 +345,9 @@ static int cmd_nearest(const args_t *a, gb_redis_t *r) {
   double lat, lon;
   int max = 5;
   if (a->npos < 3 || a->npos > 4) return say_usage("nearest takes LAT LON [N]");
-  if (parse_deg(a->pos[1], &lat) != 0 || lat < -85.05 || lat > 85.05)
+  if (gb_parse_degrees(a->pos[1], &lat) != 0 || lat < -85.05 || lat > 85.05)
     return say_usage("nearest: LAT %s: want -85.05..85.05 degrees", a->pos[1]);
-  if (parse_deg(a->pos[2], &lon) != 0 || lon < -180 || lon > 180)
+  if (gb_parse_degrees(a->pos[2], &lon) != 0 || lon < -180 || lon > 180)
     return say_usage("nearest: LON %s: want -180..180 degrees", a->pos[2]);
   if (a->npos == 4 && parse_count(a->pos[3], NEAREST_MAX, &max) != 0)
     return say_usage("nearest: N %s: want 1-%d", a->pos[3], NEAREST_MAX);

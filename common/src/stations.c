@@ -484,3 +484,17 @@ json_t *gb_station_json(const gb_station_t *st) {
                    st->bureau, "lat", st->lat, "lon", st->lon, "real", st->real, "active",
                    st->active);
 }
+
+int gb_parse_degrees(const char *s, double *out) {
+  const char *p = s;
+  int digits = 0, dots = 0;
+  if (*p == '-' || *p == '+') p++;
+  for (; *p; p++) {
+    if (*p >= '0' && *p <= '9') digits++;
+    else if (*p == '.' && !dots) dots++;
+    else return -1;
+  }
+  if (!digits || p - s > 32) return -1;
+  *out = strtod(s, NULL);
+  return isfinite(*out) ? 0 : -1;
+}

@@ -32,6 +32,11 @@ typedef struct {
 /* Checks an id: 1-64 of [A-Za-z0-9._-]. Bureau ids follow the same rule. */
 bool gb_station_id_valid(const char *id);
 
+/* Reads decimal degrees: digits, one '.', an optional sign, at most 32
+ * characters; no exponent, hex, inf or nan, which strtod would take.
+ * Returns 0 and *out, or -1. The caller checks the range. */
+int gb_parse_degrees(const char *s, double *out);
+
 /* Checks a unit as gb_station_put would: id and bureau per
  * gb_station_id_valid; name 1-128 bytes of valid UTF-8 without control
  * characters; lat within -85.05..85.05 (the Redis GEO limit), lon within
