@@ -116,6 +116,19 @@ it_wait_log() {
   gb_wait_until "$3" "$4" _it_log_matches "$1" "$2" || it_fail "$4"
 }
 
+# Sets IT_ARGS: the options every service of a test shares: this test's
+# Redis and prefix, the broker, and every topic it_topics made, by name
+# (gb.registry.results -> --topic.registry-results).
+it_service_args() {
+  IT_ARGS=(--redis.url="$IT_REDIS_URL" --redis.prefix="${IT_PREFIX:-t$IT_SUFFIX:}"
+    --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000)
+  local var name
+  for var in ${!IT_TOPIC_gb_*}; do
+    name=${var#IT_TOPIC_gb_}
+    IT_ARGS+=("--topic.${name//_/-}=${!var}")
+  done
+}
+
 it_produce() {
   printf '%s|%s\n' "$2" "$3" |
     kcat -P -b "$IT_BOOTSTRAP" -t "$1" -K '|' -H content-type=application/json \

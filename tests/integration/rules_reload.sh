@@ -14,13 +14,9 @@ IT_PREFIX="t$IT_SUFFIX:"
 it_station st-1 "思明派出所" 24.4539 118.0820
 rules=$IT_DIR/rules.json
 echo '{"version": 1, "long_call": {"min_duration_s": 60}}' >"$rules"
-common=(--redis.url="$IT_REDIS_URL" --redis.prefix="$IT_PREFIX" --kafka.bootstrap.servers="$IT_BOOTSTRAP"
-  --kafka.session.timeout.ms=6000 --topic.calls="$IT_TOPIC_gb_calls" --topic.visits="$IT_TOPIC_gb_visits"
-  --topic.registry="$IT_TOPIC_gb_registry" --topic.registry-results="$IT_TOPIC_gb_registry_results"
-  --topic.intel="$IT_TOPIC_gb_intel" --topic.index="$IT_TOPIC_gb_index" --topic.events="$IT_TOPIC_gb_events"
-  --topic.alerts="$IT_TOPIC_gb_alerts" --topic.dlq="$IT_TOPIC_gb_dlq")
-it_start ingest ingest/ingest "${common[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
-it_start matcher matcher/matcher "${common[@]}" --log.level=debug --matcher.group="m$IT_SUFFIX" \
+it_service_args
+it_start ingest ingest/ingest "${IT_ARGS[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
+it_start matcher matcher/matcher "${IT_ARGS[@]}" --log.level=debug --matcher.group="m$IT_SUFFIX" \
   --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" --admin.port=0 \
   --matcher.rules-file="$rules"
 it_wait_log matcher 'rules.loaded long_call_s=60' 30 "the rules at start"
