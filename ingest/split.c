@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gb/pbwire.h"
+
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static size_t skip_ws(const char *buf, size_t len, size_t off) {
@@ -126,71 +128,27 @@ int split_json(const char *buf, size_t len, flat_rec_t *scratch, split_json_fn f
   return split_sequence(buf, len, off, scratch, fn, ud, nrecords);
 }
 
-/* Reads a base-128 varint; returns bytes used, 0 when truncated or too long. */
-static size_t get_varint(const uint8_t *p, size_t len, uint64_t *v) {
-  uint64_t x = 0;
-  for (size_t i = 0; i < len && i < 10; i++) {
-    x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-    if (!(p[i] & 0x80)) {
-      *v = x;
-      return i + 1;
-    }
-  }
-  return 0;
-}
-
 int split_proto_batch(const char *buf, size_t len, split_proto_fn fn, void *ud, int *nrecords) {
-  const uint8_t *p = (const uint8_t *)buf;
-  size_t off = 0;
+  gb_pbwire_t w;
+  gb_pbfield_t f;
+  gb_pbwire_init(&w, buf, len);
   *nrecords = 0;
-  while (off < len) {
-    size_t start = off;
-    uint64_t tag, v;
-    size_t k = get_varint(p + off, len - off, &tag);
+  for (;;) {
+    size_t start = w.off;
     const char *why = NULL;
-    if (!k) {
-      why = "truncated field tag";
-      goto bad;
+    int rc = gb_pbwire_next(&w, &f, &why);
+    if (rc == 0) return 0;
+    if (rc < 0) {
+      /* Everything from the bad field on is one bad record: its length
+       * cannot be trusted, so neither can where the next record starts. */
+      gb_reject_t r;
+      gb_reject(&r, "bad_protobuf", "", "record %d: %s at byte %zu", *nrecords, why, start);
+      return fn(ud, buf + start, len - start, (*nrecords)++, &r);
     }
-    off += k;
-    switch (tag & 7) {
-    case 0:
-      if (!(k = get_varint(p + off, len - off, &v))) why = "truncated varint";
-      off += k;
-      break;
-    case 1:
-      if (len - off < 8) why = "truncated fixed64";
-      off += 8;
-      break;
-    case 5:
-      if (len - off < 4) why = "truncated fixed32";
-      off += 4;
-      break;
-    case 2:
-      if (!(k = get_varint(p + off, len - off, &v))) {
-        why = "truncated length";
-        break;
-      }
-      off += k;
-      if (v > len - off) {
-        why = "record runs past the end of the message";
-        break;
-      }
-      if ((tag >> 3) == 1) {
-        int err = fn(ud, buf + off, (size_t)v, (*nrecords)++, NULL);
-        if (err) return err;
-      }
-      off += (size_t)v;
-      break;
-    default:
-      why = "unknown wire type";
+    /* Other fields, and a field 1 that is not length-delimited, are skipped. */
+    if (f.field == 1 && f.wire == GB_PBWIRE_LEN) {
+      int err = fn(ud, (const char *)f.data, f.len, (*nrecords)++, NULL);
+      if (err) return err;
     }
-    if (why) goto bad;
-    continue;
-  bad:;
-    gb_reject_t r;
-    gb_reject(&r, "bad_protobuf", "", "record %d: %s at byte %zu", *nrecords, why, start);
-    return fn(ud, buf + start, len - start, (*nrecords)++, &r);
   }
-  return 0;
 }

@@ -1,8 +1,9 @@
 /* The index's change feed (gb.index): every protected-number entry and
- * fraud indicator matcher writes, keyed by entry, so that the matching path
- * can follow the index without asking Redis for each event. Produced
- * through the pipeline: the input is committed only once its feed messages
- * are acknowledged. */
+ * fraud indicator matcher writes, keyed by entry, so that every worker's
+ * matching path can follow the index without asking Redis for each event.
+ * Produced through the pipeline: the input is committed only once its feed
+ * messages are acknowledged. The change also goes straight into this
+ * worker's own view, so that it matches under it at once. */
 #include <string.h>
 
 #include "gb/err.h"
@@ -18,18 +19,19 @@ static int feed_send(matcher_t *mt, const char *key, uint8_t *buf, size_t len) {
                                    strlen(key), buf, len, h);
 }
 
-int matcher_feed_protected(void *ud, const char *number_hash, const char *owner_hash,
-                           const char *station, bool following, bool removed) {
+int matcher_feed_protected(void *ud, const gb_pn_entry_t *e) {
+  matcher_t *mt = ud;
   char key[GB_INDEXFEED_KEY_MAX];
   size_t len = 0;
-  uint8_t *buf = gb_indexfeed_protected(number_hash, owner_hash, station, following, removed,
-                                        gb_now_ms(), &len, key);
-  return feed_send(ud, key, buf, len);
+  uint8_t *buf = gb_indexfeed_protected(e, gb_now_ms(), &len, key);
+  int err = feed_send(mt, key, buf, len);
+  return err ? err : follow_protected(&mt->follow, e->number_hash, e->number_tag, e->removed);
 }
 
 int matcher_feed_indicator(matcher_t *mt, const gb_indicator_t *ind, bool removed) {
   char key[GB_INDEXFEED_KEY_MAX];
   size_t len = 0;
   uint8_t *buf = gb_indexfeed_indicator(ind, removed, gb_now_ms(), &len, key);
-  return feed_send(mt, key, buf, len);
+  int err = feed_send(mt, key, buf, len);
+  return err ? err : follow_indicator(&mt->follow, ind->kind, ind->value, removed);
 }

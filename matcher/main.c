@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gb/err.h"
 #include "gb/log.h"
 #include "gb/service.h"
 #include "matcher.h"
@@ -12,6 +13,9 @@ static const gb_opt_t matcher_opts[] = {
     {"matcher.group", GB_OPT_STRING, "gb-matcher", 0, 0, "Kafka consumer group of matcher workers."},
     {"matcher.rules-file", GB_OPT_STRING, "", 0, 0,
      "The detection rules' settings (docs/RULES.md); empty: the defaults. Re-read on SIGHUP."},
+    {"matcher.contacts-max", GB_OPT_INT, "16000000", 0, 1000000000,
+     "Most calls of protected people the retro-hunting log keeps (24 bytes each); past it the "
+     "oldest go early and gb_matcher_contacts_evicted_total counts them. 0 turns the log off."},
     {"admin.host", GB_OPT_STRING, "127.0.0.1", 0, 0,
      "Address of the admin endpoint (/healthz, /readyz, /metrics)."},
     {"admin.port", GB_OPT_INT, "9102", 0, 65535, "Port of the admin endpoint; 0 picks a free one."},
@@ -39,12 +43,38 @@ static int metrics_init(matcher_t *mt) {
   mt->m.indicators = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_indicators_total",
                                     "Fraud indicators applied.", NULL);
   mt->m.events = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_events_total",
-                                "Canonical events matched.", NULL);
-  mt->m.alerts = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_alerts_total",
-                                "Alert copies emitted (one per station).", NULL);
+                                "Canonical events read.", NULL);
+  mt->m.protected_events = gb_metrics_add(g, GB_METRIC_COUNTER,
+                                          "gb_matcher_protected_events_total",
+                                          "Events about a protected number (by the view).", NULL);
+  mt->m.candidates = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_candidates_total",
+                                    "Events that may alert, confirmed in Redis.", NULL);
+  const char *al = "gb_matcher_alerts_total";
+  const char *alh = "Alert copies emitted (one per station), new or updated.";
+  mt->m.alerts_new = gb_metrics_add(g, GB_METRIC_COUNTER, al, alh, "action=\"new\"");
+  mt->m.alerts_updated = gb_metrics_add(g, GB_METRIC_COUNTER, al, alh, "action=\"update\"");
+  mt->m.retro_hits = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_retro_hits_total",
+                                    "People found by retro-hunting.", NULL);
   mt->m.dead = gb_metrics_add(g, GB_METRIC_COUNTER, "gb_matcher_dead_total",
                               "Input messages sent to the dead-letter topic.", NULL);
-  return mt->m.dead ? 0 : -1;
+  mt->m.view_protected = gb_metrics_add(g, GB_METRIC_GAUGE, "gb_matcher_view_protected",
+                                        "Protected numbers in the local view.", NULL);
+  mt->m.view_indicators = gb_metrics_add(g, GB_METRIC_GAUGE, "gb_matcher_view_indicators",
+                                         "Fraud indicators in the local view.", NULL);
+  mt->m.view_bytes = gb_metrics_add(g, GB_METRIC_GAUGE, "gb_matcher_view_bytes",
+                                    "Memory held by the local view.", NULL);
+  mt->m.contacts = gb_metrics_add(g, GB_METRIC_GAUGE, "gb_matcher_contacts",
+                                  "Calls in the retro-hunting log.", NULL);
+  mt->m.contacts_bytes = gb_metrics_add(g, GB_METRIC_GAUGE, "gb_matcher_contacts_bytes",
+                                        "Memory held by the retro-hunting log.", NULL);
+  mt->m.contacts_dropped = gb_metrics_add(g, GB_METRIC_COUNTER,
+                                          "gb_matcher_contacts_dropped_total",
+                                          "Calls not logged for want of memory.", NULL);
+  mt->m.contacts_evicted = gb_metrics_add(g, GB_METRIC_GAUGE,
+                                          "gb_matcher_contacts_evicted_total",
+                                          "Calls dropped from the log before their look-back "
+                                          "ended (matcher.contacts-max too small).", NULL);
+  return mt->m.contacts_evicted ? 0 : -1;
 }
 
 static void log_rules(const char *event, const matcher_rules_t *r) {
@@ -56,9 +86,28 @@ static void log_rules(const char *event, const matcher_rules_t *r) {
 
 /* SIGHUP: the rules are re-read between batches, so every event is matched
  * under one set of rules, old or new, and none is lost or read twice. */
+static void gauges(matcher_t *mt) {
+  contacts_stats_t cs;
+  contacts_stats(mt->contacts, &cs);
+  gb_metric_set(mt->m.view_protected, (int64_t)tagset_count(&mt->view.protected_));
+  gb_metric_set(mt->m.view_indicators, (int64_t)tagset_count(&mt->view.indicators));
+  gb_metric_set(mt->m.view_bytes, (int64_t)view_bytes(&mt->view));
+  gb_metric_set(mt->m.contacts, (int64_t)cs.entries);
+  gb_metric_set(mt->m.contacts_bytes, (int64_t)cs.bytes);
+  gb_metric_set(mt->m.contacts_evicted, (int64_t)cs.evicted_early);
+}
+
+/* Between batches: the index feed into the view (so a change anywhere is
+ * matched under within a second), retro-hunts for new fraud numbers, and
+ * SIGHUP. */
 static void on_tick(gb_pipeline_t *p, void *ud) {
   matcher_t *mt = ud;
-  (void)p;
+  follow_poll(&mt->follow, 50);
+  if (matcher_retro_hunt(mt) == 0) {
+    /* Retro alerts are not tied to any input offset: deliver them now. */
+    rd_kafka_flush(gb_pipeline_producer(p), 10000);
+  }
+  gauges(mt);
   if (!gb_service_reload) return;
   gb_service_reload = 0;
   matcher_rules_t next;
@@ -70,6 +119,7 @@ static void on_tick(gb_pipeline_t *p, void *ud) {
     return;
   }
   mt->rules = next;
+  contacts_set_lookback(mt->contacts, mt->rules.retro_lookback_s);
   log_rules("rules.reloaded", &mt->rules);
 }
 
@@ -113,6 +163,20 @@ int main(int argc, char **argv) {
     gb_service_die("redis", errstr);
   if (gb_registry_new(&mt.registry, mt.redis, mt.prefix, &mt.numkey, &mt.keys) != 0)
     gb_service_die("memory", "registry");
+  if (view_init(&mt.view, &mt.numkey) != 0 ||
+      contacts_new(&mt.contacts, (size_t)gb_config_int(cfg, "matcher.contacts-max"),
+                   mt.rules.retro_lookback_s) != 0)
+    gb_service_die("memory", "view");
+  /* The view first: matching starts only once it holds the whole index. */
+  if (follow_open(&mt.follow, cfg, mt.topic_index, &mt.view, mt.redis, mt.prefix, errstr,
+                  sizeof(errstr)) != 0)
+    gb_service_die("kafka", errstr);
+  int lerr = follow_load(&mt.follow, &gb_service_stop);
+  if (lerr == GB_ECANCELED) {
+    gb_info("matcher.stopped", "during=index_load");
+    return 0;
+  }
+  if (lerr != 0) gb_service_die("index", "loading the index feed failed");
 
   const char *topics[] = {mt.topic_registry, mt.topic_intel, mt.topic_events};
   gb_pipeline_conf_t pc = {
@@ -125,11 +189,6 @@ int main(int argc, char **argv) {
   };
   if (gb_pipeline_new(&mt.p, cfg, &pc, errstr, sizeof(errstr)) != 0)
     gb_service_die("kafka", errstr);
-  if (gb_kafka_partition_count(gb_pipeline_producer(mt.p), mt.topic_index, 10000) <= 0) {
-    snprintf(errstr, sizeof(errstr), "kafka: topic '%s' does not exist (create it, compacted, or "
-             "fix --topic.index)", mt.topic_index);
-    gb_service_die("kafka", errstr);
-  }
   gb_registry_set_feed(mt.registry, matcher_feed_protected, &mt);
   if (metrics_init(&mt) != 0) gb_service_die("memory", "metrics");
   if (gb_admin_start(&mt.admin, gb_config_str(cfg, "admin.host"),
@@ -145,6 +204,9 @@ int main(int argc, char **argv) {
           (unsigned long long)mt.dead);
   gb_admin_stop(mt.admin);
   gb_pipeline_free(mt.p);
+  follow_close(&mt.follow);
+  contacts_free(mt.contacts);
+  view_free(&mt.view);
   gb_metrics_free(mt.metrics);
   gb_registry_free(mt.registry);
   gb_redis_free(mt.redis);

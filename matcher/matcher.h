@@ -1,29 +1,37 @@
 /* matcher's state, shared by its parts: the registry and intel appliers
- * (which own the Redis index) and the event matcher. Everything runs on the
- * pipeline thread. */
+ * (which own the Redis index), the local view and its feed, and the event
+ * matcher. Everything runs on the pipeline thread. */
 #ifndef MATCHER_MATCHER_H
 #define MATCHER_MATCHER_H
 
 #include <stdint.h>
 
-#include "gb/config.h"
+#include "contacts.h"
+#include "follow.h"
 #include "gb/admin.h"
+#include "gb/config.h"
+#include "gb/intel.h"
 #include "gb/kafka.h"
+#include "gb/keyring.h"
 #include "gb/metrics.h"
 #include "gb/numkey.h"
 #include "gb/redis.h"
 #include "gb/registry.h"
+#include "goldenbell/v1/event.pb-c.h"
 #include "rules.h"
-#include "gb/intel.h"
-#include "gb/keyring.h"
+#include "view.h"
+#include "wire.h"
 
-typedef struct {
+typedef struct matcher {
   const gb_config_t *cfg;
   gb_pipeline_t *p;
   gb_redis_t *redis;
   gb_numkey_t numkey;
   gb_keyring_t keys;
   gb_registry_t *registry;
+  view_t view;       /* who is protected, what is listed: the hot path's filter */
+  follow_t follow;   /* keeps the view up to date from gb.index */
+  contacts_t *contacts; /* recent calls of protected people, for retro-hunting */
   const char *prefix;
   const char *topic_registry;
   const char *topic_results;
@@ -39,9 +47,30 @@ typedef struct {
   gb_metrics_t *metrics;
   gb_admin_t *admin;
   struct {
-    gb_metric_t *changes_accepted, *changes_refused, *indicators, *events, *alerts, *dead;
+    gb_metric_t *changes_accepted, *changes_refused, *indicators, *events, *protected_events,
+        *candidates, *alerts_new, *alerts_updated, *retro_hits, *dead, *view_protected,
+        *view_indicators, *view_bytes, *contacts, *contacts_bytes, *contacts_dropped,
+        *contacts_evicted;
   } m;
 } matcher_t;
+
+/* A candidate: an event that may alert, decoded in full (owned). */
+typedef struct {
+  Goldenbell__V1__Event *ev;
+  bool retro; /* built from the contact log by a retro-hunt */
+} cand_t;
+
+typedef struct {
+  cand_t *v;
+  size_t n, cap;
+} cand_list_t;
+
+int cand_push(cand_list_t *cl, Goldenbell__V1__Event *ev, bool retro); /* takes ev */
+void cand_list_free(cand_list_t *cl);
+/* Confirms candidates in Redis and alerts what they show. Returns 0, or a
+ * negative code (Redis down: the caller's input is read again). */
+int matcher_candidates(matcher_t *mt, cand_list_t *cl);
+const char *matcher_rule_name(int rule);
 
 /* Each handles one message of its topic; returns 0, or a negative code for a
  * fatal error (Redis down: the batch is not committed and is read again). */
@@ -49,9 +78,12 @@ int matcher_registry_apply(matcher_t *mt, const rd_kafka_message_t *m);
 int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m);
 int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m);
 
+/* retro.c */
+void matcher_contact_record(matcher_t *mt, const ev_scan_t *e);
+int matcher_retro_hunt(matcher_t *mt);
+
 /* feed.c: the index's change feed (gb.index). */
-int matcher_feed_protected(void *ud, const char *number_hash, const char *owner_hash,
-                           const char *station, bool following, bool removed);
+int matcher_feed_protected(void *ud, const gb_pn_entry_t *e);
 int matcher_feed_indicator(matcher_t *mt, const gb_indicator_t *ind, bool removed);
 
 #endif

@@ -40,7 +40,7 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m) {
   }
   char id[48];
   const char *event = "alert";
-  int stored = feed_store(n->redis, n->prefix, a->station_id, a->alert_id, a->updated_ms, json,
+  int stored = feed_store(n->redis, n->prefix, a->station_id, a->alert_id, a->revision, json,
                           id, sizeof(id), &event);
   if (stored < 0) {
     err = stored;

@@ -6,26 +6,26 @@
 #include "gb/err.h"
 #include "gb/keys.h"
 
-/* KEYS: alert hash, feed stream. ARGV: updated_ms, json, maxlen.
+/* KEYS: alert hash, feed stream. ARGV: revision, json, maxlen.
  * Returns false when a copy at least as new is stored, else
  * {feed entry id, "alert" or "alert.updated"}. */
 static const char store_lua[] =
-    "local cur = redis.call('HGET', KEYS[1], 'updated_ms')\n"
+    "local cur = redis.call('HGET', KEYS[1], 'revision')\n"
     "if cur and tonumber(cur) >= tonumber(ARGV[1]) then return false end\n"
     "local ev = cur and 'alert.updated' or 'alert'\n"
     "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*',"
     " 'event', ev, 'json', ARGV[2])\n"
-    "redis.call('HSET', KEYS[1], 'json', ARGV[2], 'updated_ms', ARGV[1], 'stream_id', id)\n"
+    "redis.call('HSET', KEYS[1], 'json', ARGV[2], 'revision', ARGV[1], 'stream_id', id)\n"
     "redis.call('HSETNX', KEYS[1], 'state', 'new')\n"
     "return {id, ev}\n";
 
 int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
-               int64_t updated_ms, const char *json, char *stream_id, size_t stream_id_size,
+               uint32_t revision, const char *json, char *stream_id, size_t stream_id_size,
                const char **event) {
   char ka[GB_KEY_MAX], kf[GB_KEY_MAX];
   redisReply *rep = gb_redis_command(r, "EVAL %s 2 %s %s %lld %s %d", store_lua,
                                      gb_key_alert(ka, prefix, station, alert_id),
-                                     gb_key_feed(kf, prefix, station), (long long)updated_ms,
+                                     gb_key_feed(kf, prefix, station), (long long)revision,
                                      json, FEED_MAXLEN);
   if (!rep || rep->type == REDIS_REPLY_ERROR) {
     if (rep) freeReplyObject(rep);

@@ -15,14 +15,14 @@
 #define FEED_MAXLEN 10000
 
 /**
- * Stores alert `json` for station unless a copy with updated_ms at least as
- * new is stored already.
+ * Stores alert `json` for station unless a copy of the same or a later
+ * revision is stored already (matcher numbers the updates of an alert).
  * @returns 1, the new feed entry id in stream_id (>= 32 bytes) and *event
  *          ("alert" for the first copy, "alert.updated" after); 0 when it
  *          was already stored; or GB_EIO.
  */
 int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
-               int64_t updated_ms, const char *json, char *stream_id, size_t stream_id_size,
+               uint32_t revision, const char *json, char *stream_id, size_t stream_id_size,
                const char **event);
 
 /* Called for each feed entry after `after_id`, oldest first, at most max. */

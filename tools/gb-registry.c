@@ -676,13 +676,11 @@ typedef struct {
   const char *topic;
 } feed_t;
 
-static int import_feed(void *ud, const char *number_hash, const char *owner_hash,
-                       const char *station, bool following, bool removed) {
+static int import_feed(void *ud, const gb_pn_entry_t *pn) {
   feed_t *f = ud;
   char key[GB_INDEXFEED_KEY_MAX];
   size_t len = 0;
-  uint8_t *buf = gb_indexfeed_protected(number_hash, owner_hash, station, following, removed,
-                                        gb_now_ms(), &len, key);
+  uint8_t *buf = gb_indexfeed_protected(pn, gb_now_ms(), &len, key);
   if (!buf) return GB_ENOMEM;
   for (;;) {
     rd_kafka_resp_err_t e = rd_kafka_producev(

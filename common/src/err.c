@@ -13,6 +13,7 @@ const char *gb_strerror(int err) {
   case GB_ENOTFOUND: return "enotfound";
   case GB_ERANGE: return "erange";
   case GB_ETOOBIG: return "etoobig";
+  case GB_ECANCELED: return "ecanceled";
   default: return "eunknown";
   }
 }

@@ -13,21 +13,20 @@ static uint8_t *pack(const Goldenbell__V1__IndexChange *c, size_t *len) {
   return buf;
 }
 
-uint8_t *gb_indexfeed_protected(const char *number_hash, const char *owner_hash,
-                                const char *station, bool following, bool removed, int64_t at_ms,
-                                size_t *len, char *key) {
+uint8_t *gb_indexfeed_protected(const gb_pn_entry_t *pn, int64_t at_ms, size_t *len, char *key) {
   Goldenbell__V1__ProtectedEntry e = GOLDENBELL__V1__PROTECTED_ENTRY__INIT;
-  e.number_hash = (char *)number_hash;
-  e.owner_hash = (char *)owner_hash;
-  e.station_id = (char *)station;
-  e.following = following;
-  e.removed = removed;
+  e.number_hash = (char *)pn->number_hash;
+  e.number_tag = pn->number_tag;
+  e.owner_hash = (char *)pn->owner_hash;
+  e.station_id = (char *)pn->station;
+  e.following = pn->following;
+  e.removed = pn->removed;
   Goldenbell__V1__IndexChange c = GOLDENBELL__V1__INDEX_CHANGE__INIT;
   c.version = 1;
   c.at_ms = at_ms;
   c.change_case = GOLDENBELL__V1__INDEX_CHANGE__CHANGE_PROTECTED;
   c.protected_ = &e;
-  snprintf(key, GB_INDEXFEED_KEY_MAX, "pn:%s:%s", number_hash, owner_hash);
+  snprintf(key, GB_INDEXFEED_KEY_MAX, "pn:%s:%s", pn->number_hash, pn->owner_hash);
   return pack(&c, len);
 }
 

@@ -14,7 +14,6 @@
 /* prefix + "fi:domain:" + a value of at most 255 bytes. */
 #define KEY_MAX 1024
 /* A DNS name of 253 characters has at most 127 labels. */
-#define LEVELS_MAX 128
 
 const char *gb_indicator_kind_name(gb_indicator_kind_t k) {
   switch (k) {
@@ -351,60 +350,86 @@ static int from_hash(const redisReply *h, gb_indicator_kind_t kind, const char *
   return 1;
 }
 
-/* Looks up levels[0..n) in one pipeline; the first live one wins. */
-static int lookup_levels(gb_redis_t *rd, const char *prefix, gb_indicator_kind_t kind,
-                         const char *const *levels, int n, int64_t now_ms,
-                         gb_indicator_t *out) {
-  redisReply *rep[LEVELS_MAX] = {0};
-  char key[KEY_MAX];
-  int i, sent = 0, err = 0, found = 0;
-  for (i = 0; i < n; i++) {
-    if ((err = make_key(key, sizeof(key), prefix, kind, levels[i])) != 0) break;
-    if (gb_redis_append(rd, "HGETALL %s", key) != 0) {
-      err = GB_EIO;
-      break;
-    }
-    sent++;
+int gb_ind_query_value(gb_ind_query_t *q, gb_indicator_kind_t kind, const char *value) {
+  memset(q, 0, sizeof(*q));
+  q->kind = kind;
+  if (kind == GB_IND_DOMAIN) {
+    gb_site_t site;
+    if (gb_site_normalize(&site, value, strlen(value), NULL, 0) != 0) return GB_EINVAL;
+    return gb_ind_query_site(q, &site);
   }
-  /* Read whatever was sent, even after a failure, to keep the connection in
-   * step with its replies. */
-  if (read_replies(rd, rep, sent) != 0) err = GB_EIO;
-  for (i = 0; !err && !found && i < sent; i++)
-    found = from_hash(rep[i], kind, levels[i], now_ms, out);
-  free_replies(rep, sent);
+  snprintf(q->host, sizeof(q->host), "%s", value);
+  q->n = 1;
+  return 0;
+}
+
+int gb_ind_query_site(gb_ind_query_t *q, const gb_site_t *site) {
+  memset(q, 0, sizeof(*q));
+  q->kind = GB_IND_DOMAIN;
+  snprintf(q->host, sizeof(q->host), "%s", site->host);
+  snprintf(q->domain, sizeof(q->domain), "%s", site->domain);
+  const char *h = q->host;
+  size_t hl = strlen(q->host), dl = strlen(q->domain);
+  /* host, its parents, ..., the registrable domain, which is a suffix of
+   * the host at a label boundary (an address is its own domain). */
+  bool suffix = hl >= dl && strcmp(h + hl - dl, q->domain) == 0 &&
+                (hl == dl || h[hl - dl - 1] == '.');
+  q->level[q->n++] = 0;
+  if (suffix) {
+    while (strlen(h) > dl && q->n < GB_IND_LEVELS_MAX) {
+      h = strchr(h, '.');
+      if (!h) break;
+      q->level[q->n++] = (uint16_t)(++h - q->host);
+    }
+  } else if (strcmp(q->host, q->domain) != 0) {
+    q->level[q->n++] = GB_IND_LEVEL_DOMAIN;
+  }
+  return 0;
+}
+
+static const char *query_level(const gb_ind_query_t *q, int i) {
+  return q->level[i] == GB_IND_LEVEL_DOMAIN ? q->domain : q->host + q->level[i];
+}
+
+int gb_ind_query_append(gb_redis_t *rd, const char *prefix, const gb_ind_query_t *q) {
+  char key[KEY_MAX];
+  for (int i = 0; i < q->n; i++) {
+    if (make_key(key, sizeof(key), prefix, q->kind, query_level(q, i)) != 0 ||
+        gb_redis_append(rd, "HGETALL %s", key) != 0)
+      return GB_EIO; /* the caller reads q->n replies all the same */
+  }
+  return 0;
+}
+
+int gb_ind_query_read(gb_redis_t *rd, const gb_ind_query_t *q, int64_t now_ms,
+                      gb_indicator_t *out) {
+  redisReply *rep[GB_IND_LEVELS_MAX] = {0};
+  int err = read_replies(rd, rep, q->n) != 0 ? GB_EIO : 0, found = 0;
+  for (int i = 0; !err && !found && i < q->n; i++)
+    found = from_hash(rep[i], q->kind, query_level(q, i), now_ms, out);
+  free_replies(rep, q->n);
+  return err ? err : found;
+}
+
+/* Looks a query up in one pipeline; the first (most specific) live level
+ * wins. */
+static int lookup_query(gb_redis_t *rd, const char *prefix, const gb_ind_query_t *q,
+                        int64_t now_ms, gb_indicator_t *out) {
+  int err = gb_ind_query_append(rd, prefix, q);
+  int found = gb_ind_query_read(rd, q, now_ms, out);
   return err ? err : found;
 }
 
 int gb_indicator_lookup_site(gb_redis_t *rd, const char *prefix, const gb_site_t *site,
                              int64_t now_ms, gb_indicator_t *out) {
-  const char *levels[LEVELS_MAX];
-  const char *h = site->host;
-  size_t hl = strlen(site->host), dl = strlen(site->domain);
-  int n = 0;
-  /* host, its parents, ..., the registrable domain, which is a suffix of
-   * the host at a label boundary (an address is its own domain). */
-  bool suffix = hl >= dl && strcmp(h + hl - dl, site->domain) == 0 &&
-                (hl == dl || h[hl - dl - 1] == '.');
-  levels[n++] = h;
-  if (suffix) {
-    while (strlen(h) > dl && n < LEVELS_MAX) {
-      h = strchr(h, '.');
-      if (!h) break;
-      levels[n++] = ++h;
-    }
-  } else if (strcmp(site->host, site->domain) != 0) {
-    levels[n++] = site->domain;
-  }
-  return lookup_levels(rd, prefix, GB_IND_DOMAIN, levels, n, now_ms, out);
+  gb_ind_query_t q;
+  gb_ind_query_site(&q, site);
+  return lookup_query(rd, prefix, &q, now_ms, out);
 }
 
 int gb_indicator_lookup(gb_redis_t *rd, const char *prefix, gb_indicator_kind_t kind,
                         const char *value, int64_t now_ms, gb_indicator_t *out) {
-  if (kind == GB_IND_DOMAIN) {
-    gb_site_t site;
-    if (gb_site_normalize(&site, value, strlen(value), NULL, 0) != 0) return GB_EINVAL;
-    return gb_indicator_lookup_site(rd, prefix, &site, now_ms, out);
-  }
-  const char *levels[1] = {value};
-  return lookup_levels(rd, prefix, kind, levels, 1, now_ms, out);
+  gb_ind_query_t q;
+  int err = gb_ind_query_value(&q, kind, value);
+  return err ? err : lookup_query(rd, prefix, &q, now_ms, out);
 }

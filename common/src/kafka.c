@@ -288,6 +288,72 @@ static const char *const consumer_defaults[] = {
     "fetch.max.bytes", "52428800",
     NULL};
 
+/* A group.id is required by the consumer API even for assign(); the reader
+ * never joins it (no subscribe) and never commits to it. */
+static const char *const reader_defaults[] = {
+    "group.id", "gb-reader-unjoined",
+    "enable.auto.commit", "false",
+    "enable.auto.offset.store", "false",
+    "enable.partition.eof", "false",
+    "fetch.max.bytes", "52428800",
+    NULL};
+
+int gb_kafka_reader_new(rd_kafka_t **out, const gb_config_t *cfg, const char *topic,
+                        int64_t **high, int *npart, char *errstr, size_t errstr_size) {
+  rd_kafka_conf_t *conf;
+  rd_kafka_t *rk = NULL;
+  rd_kafka_topic_partition_list_t *parts = NULL;
+  int64_t *hw = NULL;
+  int err = conf_build(&conf, cfg, reader_defaults, errstr, errstr_size);
+  if (err) return err;
+  if ((err = new_handle(&rk, RD_KAFKA_CONSUMER, conf, errstr, errstr_size)) != 0) return err;
+  int startup_ms = (int)gb_config_int(cfg, "startup.timeout-ms");
+  if ((err = wait_cluster(rk, startup_ms, errstr, errstr_size)) != 0) goto cleanup;
+  int n = gb_kafka_partition_count(rk, topic, 5000);
+  if (n <= 0) {
+    snprintf(errstr, errstr_size, "kafka: topic '%s' does not exist (create it, or fix the "
+             "topic.* option)", topic);
+    err = GB_EINVAL;
+    goto cleanup;
+  }
+  hw = calloc((size_t)n, sizeof(*hw));
+  parts = rd_kafka_topic_partition_list_new(n);
+  if (!hw || !parts) {
+    err = GB_ENOMEM;
+    goto cleanup;
+  }
+  for (int i = 0; i < n; i++) {
+    int64_t lo = 0, deadline = gb_mono_ms() + startup_ms;
+    rd_kafka_resp_err_t e;
+    /* A topic just created may have no leader yet: ask again, bounded. */
+    while ((e = rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hw[i], startup_ms)) != 0 &&
+           gb_mono_ms() < deadline)
+      rd_kafka_poll(rk, 200);
+    if (e) {
+      snprintf(errstr, errstr_size, "kafka: watermarks of %s[%d]: %s", topic, i,
+               rd_kafka_err2str(e));
+      err = GB_EIO;
+      goto cleanup;
+    }
+    rd_kafka_topic_partition_list_add(parts, topic, i)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
+  if (e) {
+    snprintf(errstr, errstr_size, "kafka: assign %s: %s", topic, rd_kafka_err2str(e));
+    err = GB_EIO;
+    goto cleanup;
+  }
+  *out = rk, rk = NULL;
+  *high = hw, hw = NULL;
+  *npart = n;
+cleanup:
+  if (parts) rd_kafka_topic_partition_list_destroy(parts);
+  free(hw);
+  if (rk) rd_kafka_destroy(rk);
+  return err;
+}
+
 static int consumer_new(rd_kafka_t **out, const gb_config_t *cfg, const char *group,
                         const char *const *topics, int ntopics, void *opaque, char *errstr,
                         size_t errstr_size) {

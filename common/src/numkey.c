@@ -22,7 +22,22 @@ static int from_hex(gb_numkey_t *k, const char *hex, size_t len, char *errstr,
     snprintf(errstr, errstr_size, "index hash key: want 64 hex digits, got %zu characters", len);
     return GB_EINVAL;
   }
+  gb_numkey_derive(k);
   return 0;
+}
+
+void gb_numkey_derive(gb_numkey_t *k) {
+  static const char ctx[] = "goldenbell number tag v1";
+  crypto_generichash(k->tag_key, sizeof(k->tag_key), (const unsigned char *)ctx, sizeof(ctx) - 1,
+                     k->key, sizeof(k->key));
+}
+
+uint64_t gb_numkey_tag(const gb_numkey_t *k, const char *e164, size_t len) {
+  unsigned char h[crypto_shorthash_BYTES];
+  crypto_shorthash(h, (const unsigned char *)e164, len, k->tag_key);
+  uint64_t t;
+  memcpy(&t, h, sizeof(t));
+  return t;
 }
 
 int gb_numkey_load(gb_numkey_t *k, const gb_config_t *cfg, char *errstr, size_t errstr_size) {

@@ -207,6 +207,7 @@ static int incrs_send(gb_registry_t *r, const incrs_t *in) {
  * change: present (when the registrant is protected) or absent. */
 typedef struct {
   char hash[HASH_LEN];
+  uint64_t tag;
   bool want;
   const char *sa, *sb; /* the stations whose protected counts may move */
 } pn_op_t;
@@ -216,6 +217,7 @@ static int pn_append(gb_registry_t *r, pn_op_t *op, const char *owner_h, const c
                      const char *registrant) {
   char key[256], sealed[SEALED_MAX], value[SEALED_MAX + 80] = "";
   gb_numkey_hash(r->numkey, number, op->hash);
+  op->tag = gb_numkey_tag(r->numkey, number, strlen(number));
   key_pn(key, r, op->hash);
   op->want = new_->exists && new_->real;
   if (op->want) {
@@ -265,8 +267,10 @@ static int pn_sync(gb_registry_t *r, incrs_t *in, const char *owner_h, const cha
   if (!ok) return err ? err : GB_EIO;
   for (int i = 0; r->feed && i < n; i++) {
     if (!ops[i].want && !ops[i].sa[0]) continue;
-    err = r->feed(r->feed_ud, ops[i].hash, owner_h, ops[i].want ? new_->station : old->station,
-                  ops[i].want ? new_->following : false, !ops[i].want);
+    gb_pn_entry_t e = {ops[i].hash, ops[i].tag, owner_h,
+                       ops[i].want ? new_->station : old->station,
+                       ops[i].want ? new_->following : false, !ops[i].want};
+    err = r->feed(r->feed_ud, &e);
     if (err) return err;
   }
   return 0;

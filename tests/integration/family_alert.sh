@@ -52,20 +52,24 @@ both() { [ "$(keys)" = "st-1 st-2 " ]; }
 gb_wait_until 30 "one alert copy for each station" both || it_fail "alert copies keyed: $(keys)"
 
 # Rule 2: she then opens a page of a listed fraud site (a subdomain of the
-# listing): a medium-risk alert, again for both stations.
+# listing). It is the same incident: the open alert is updated (revision 2,
+# two events, both in its evidence), not doubled, again for both stations.
 it_produce "$IT_TOPIC_gb_intel" domain:example-fraud.com '{"kind":"domain","value":"example-fraud.com"}'
 it_wait_log matcher 'intel.applied kind=domain' 30 "fraud domain"
 ts=$(( $(date +%s) * 1000 ))
 printf '{"event_id":"v1","phone":"%s","kind":"site","target":"https://pay.Example-Fraud.com:8443/x?y","ts":%s,"partner":"p1"}\n' "$MOTHER" "$ts" |
   kcat -P -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_visits" -H content-type=application/json 2>>"$IT_DIR/kcat.log"
-site_alert() { grep -q '"rule":"fraud_site_or_app"' "$IT_DIR/device1.out" 2>/dev/null; }
-gb_wait_until 60 "the site alert on the st-1 device" site_alert || it_fail "no site alert on st-1's device"
-data=$(grep '"rule":"fraud_site_or_app"' "$IT_DIR/device1.out" | head -1)
-for want in '"risk":"medium"' 'visited pay.example-fraud.com, a listed fraud site (example-fraud.com)' '"relation":"母亲"'; do
-  grep -qF -- "$want" <<<"$data" || it_fail "the site alert lacks $want: $data"
+updated() { grep -q '^event: alert.updated$' "$IT_DIR/device1.out" 2>/dev/null; }
+gb_wait_until 60 "the updated alert on the st-1 device" updated || it_fail "no alert update on st-1's device"
+data=$(grep '^data: ' "$IT_DIR/device1.out" | sed -n 2p)
+for want in '"risk":"high"' '"revision":2' '"count":2' 'visited pay.example-fraud.com, a listed fraud site (example-fraud.com)' \
+            'on a call with fraud number +8617000000000 for 5 min 0 s, still ongoing' '"relation":"母亲"'; do
+  grep -qF -- "$want" <<<"$data" || it_fail "the updated alert lacks $want: $data"
 done
+ids=$(grep '^data: ' "$IT_DIR/device1.out" | grep -o '"alert_id":"[0-9a-f]*"' | sort -u | wc -l)
+[ "$ids" = 1 ] || it_fail "one incident made $ids alerts on st-1's device"
 four() { [ "$(keys)" = "st-1 st-1 st-2 st-2 " ]; }
-gb_wait_until 30 "the site alert copy for each station" four || it_fail "alert copies keyed: $(keys)"
+gb_wait_until 30 "the update's copy for each station" four || it_fail "alert copies keyed: $(keys)"
 
 IT_OK=1
-gb_log "PASS: the mother's call and site alerts reached st-1 and st-2, naming both children and the relation"
+gb_log "PASS: the mother's alert, then its update with the site visit, reached st-1 and st-2, naming both children and the relation"

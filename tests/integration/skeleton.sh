@@ -4,6 +4,8 @@
 # published by kcat as a carrier would, comes out as an alert on an
 # officer's device connected to notifier's push stream. A short call, a call
 # with an unprotected number and a call with a clean number alert nobody.
+# (The skeleton turns rule 3 off, under which the short call would be a
+# low-risk warning: matcher_rules.sh tests that rule.)
 #
 #   skeleton.sh [--without ingest|matcher|notifier]
 #
@@ -33,9 +35,10 @@ common=(
   --kafka.bootstrap.servers="$IT_BOOTSTRAP" --kafka.session.timeout.ms=6000
 )
 [ "$without" = ingest ] || it_start ingest ingest/ingest "${common[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
+echo '{"version": 1, "fraud_contact": {"enabled": false}}' >"$IT_DIR/rules.json"
 [ "$without" = matcher ] || it_start matcher matcher/matcher "${common[@]}" \
   --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" \
-  --index.keys-file="$IT_KEYS_FILE" --admin.port=0
+  --index.keys-file="$IT_KEYS_FILE" --admin.port=0 --matcher.rules-file="$IT_DIR/rules.json"
 [ "$without" = notifier ] || it_start notifier notifier/notifier "${common[@]}" \
   --notifier.group="n$IT_SUFFIX" --http.port="$port"
 

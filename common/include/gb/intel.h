@@ -26,6 +26,7 @@
 #define GB_INTEL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gb/jsonutil.h"
@@ -124,5 +125,28 @@ int gb_indicator_lookup(gb_redis_t *rd, const char *prefix, gb_indicator_kind_t 
  */
 int gb_indicator_lookup_site(gb_redis_t *rd, const char *prefix, const gb_site_t *site,
                              int64_t now_ms, gb_indicator_t *out);
+
+/* The same lookups, queued, so that a caller can pipeline the lookups of a
+ * whole batch of events in one round trip: build a query, append its
+ * commands (gb_ind_query_append, then further commands of any kind), and
+ * read its replies back in the same order (gb_ind_query_read reads q->n
+ * replies, even after a failed append, keeping the connection in step). */
+#define GB_IND_LEVELS_MAX 128
+#define GB_IND_LEVEL_DOMAIN 0xFFFF
+typedef struct {
+  gb_indicator_kind_t kind;
+  int n;                             /* levels to look up, most specific first */
+  uint16_t level[GB_IND_LEVELS_MAX]; /* offsets into host, or GB_IND_LEVEL_DOMAIN */
+  char host[GB_HOST_MAX + 2];        /* the value (phone, app) or the visited host */
+  char domain[GB_HOST_MAX];
+} gb_ind_query_t;
+/* A value as gb_indicator_lookup takes it; GB_EINVAL for a domain that does
+ * not normalise. */
+int gb_ind_query_value(gb_ind_query_t *q, gb_indicator_kind_t kind, const char *value);
+int gb_ind_query_site(gb_ind_query_t *q, const gb_site_t *site);
+int gb_ind_query_append(gb_redis_t *rd, const char *prefix, const gb_ind_query_t *q);
+/* 1 and *out (may be NULL) for a live listing at now_ms, 0, or GB_EIO. */
+int gb_ind_query_read(gb_redis_t *rd, const gb_ind_query_t *q, int64_t now_ms,
+                      gb_indicator_t *out);
 
 #endif

@@ -41,6 +41,17 @@ int gb_kafka_consumer_new(rd_kafka_t **out, const gb_config_t *cfg, const char *
  * failed (each is also logged), for the process. Thread-safe. */
 uint64_t gb_kafka_delivery_failures(void);
 
+/**
+ * Creates a reader of a whole topic: a consumer outside any group, assigned
+ * every partition from the beginning, for state each worker needs in full
+ * (the index feed). Offsets are never committed. *high gets a malloc'ed
+ * array of each partition's high watermark at the start (free it), *npart
+ * their count, so that the caller knows when it has caught up.
+ * @returns 0, GB_EINVAL (a missing topic, a bad property) or GB_EIO.
+ */
+int gb_kafka_reader_new(rd_kafka_t **out, const gb_config_t *cfg, const char *topic,
+                        int64_t **high, int *npart, char *errstr, size_t errstr_size);
+
 /* Number of partitions of topic, or a negative GB_E* code. */
 int gb_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
 

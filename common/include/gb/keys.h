@@ -7,7 +7,9 @@
  *   <p>rg:{<h>}                 HASH  registrant h: station, following, registered_ms
  *   <p>fi:phone:<e164>          HASH  fraud indicator: source, confidence, first_seen_ms,
  *                                     expires_ms (EXPIREAT set when it expires)
- *   <p>al:{st:<station>}:<id>   HASH  alert id as delivered to station: json, updated_ms,
+ *   <p>inc:{<h>} evi:{<h>} itm:{<h>} sig:{<h>} itl:{<h>}
+ *                               the person's incident and rule windows (matcher/incident.h)
+ *   <p>al:{st:<station>}:<id>   HASH  alert id as delivered to station: json, revision,
  *                                     state, stream_id
  *   <p>feed:{st:<station>}      STREAM the station's push feed: one entry per alert
  *                                     delivery; the entry id is the SSE event id

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "gb/jsonutil.h"
+#include "gb/indexfeed.h"
 #include "gb/keyring.h"
 #include "gb/numkey.h"
 #include "gb/phone.h"
@@ -93,8 +94,7 @@ void gb_registry_free(gb_registry_t *reg); /* NULL-safe */
 /* Called after each protected-number entry is written or removed, so the
  * caller can publish the change feed (gb.index). Returns 0 or a negative
  * code (the change then counts as failed and is applied again). */
-typedef int (*gb_registry_feed_fn)(void *ud, const char *number_hash, const char *owner_hash,
-                                   const char *station, bool following, bool removed);
+typedef int (*gb_registry_feed_fn)(void *ud, const gb_pn_entry_t *e);
 void gb_registry_set_feed(gb_registry_t *reg, gb_registry_feed_fn fn, void *ud);
 
 /* Applies a change and fills res (accepted or refused, with the reason in
