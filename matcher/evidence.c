@@ -76,7 +76,7 @@ static void phrase(char *out, size_t size, const evidence_item_t *it, int64_t re
     return;
   case GOLDENBELL__V1__RULE__RULE_INTERNATIONAL_CALLS:
     evidence_duration(dur, sizeof(dur), rules->intl_window_s);
-    snprintf(out, size, "%u incoming international calls within %s, the latest from %s%s", it->n,
+    snprintf(out, size, "%u incoming international calls within %s (one from %s)%s", it->n,
              dur, c ? c->counterpart : "?", ago);
     return;
   case GOLDENBELL__V1__RULE__RULE_RETRO_HUNT:

@@ -28,6 +28,7 @@ PACKAGES=(
   libcmocka-dev        # unit tests
   redis-server redis-tools                # the index and workflow store
   kcat                 # independent Kafka client used by tests and demo
+  jq                   # reads the alerts (JSON) devices receive, in tests
   curl                 # independent HTTP/SSE client used by tests and demo
   python3-confluent-kafka                 # second partner client in tests
   protobuf-compiler    # protoc --encode: an independent protobuf encoder for tests

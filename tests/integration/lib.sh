@@ -135,3 +135,61 @@ it_produce() {
       -X enable.idempotence=true -X acks=all 2>>"$IT_DIR/kcat.log" ||
     it_fail "kcat could not publish to $1"
 }
+
+# it_stack [MATCHER_OPTION...]: ingest, matcher (debug log) and notifier on
+# this test's topics, each assigned its partitions; IT_HTTP is notifier's
+# port. Needs it_redis, it_hash_key and it_topics first.
+it_stack() {
+  IT_HTTP=$(gb_free_port)
+  it_service_args
+  it_start ingest ingest/ingest "${IT_ARGS[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
+  it_start matcher matcher/matcher "${IT_ARGS[@]}" --log.level=debug --matcher.group="m$IT_SUFFIX" \
+    --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" --admin.port=0 "$@"
+  it_start notifier notifier/notifier "${IT_ARGS[@]}" --notifier.group="n$IT_SUFFIX" \
+    --http.port="$IT_HTTP"
+  it_wait_log ingest "kafka.assigned topic=$IT_TOPIC_gb_calls" 60 "ingest assignment"
+  it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_events" 60 "matcher assignment"
+  it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"
+}
+
+# it_device NAME STATION: a device on the station's push stream; what it
+# receives goes to $IT_DIR/NAME.out.
+it_device() {
+  gb_launch "$IT_DIR/$1.out" "$IT_DIR/$1.pid" \
+    curl -sSN --no-buffer "http://127.0.0.1:$IT_HTTP/v1/stream?station=$2"
+  IT_PIDS+=("$(cat "$IT_DIR/$1.pid")"); IT_NAMES+=("$1")
+  it_wait_log notifier "stream.opened station=$2" 20 "the $2 device"
+}
+
+# it_call ID CALLER CALLEE DURATION_S [START (RFC 3339, default now)] [STATUS]:
+# a carrier's call record.
+it_call() {
+  local start=${5:-$(date -u +%Y-%m-%dT%H:%M:%SZ)} status=${6:-final}
+  it_produce "$IT_TOPIC_gb_calls" "$1" \
+    "{\"call_id\":\"$1\",\"caller\":\"$2\",\"callee\":\"$3\",\"start\":\"$start\",\"duration_s\":$4,\"status\":\"$status\",\"carrier\":\"CMCC\"}"
+}
+
+# it_ago SECONDS: the time that long ago, RFC 3339 UTC.
+it_ago() {
+  date -u -d "@$(( $(date +%s) - $1 ))" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# it_alerts DEVICE: every alert the device received, one JSON a line.
+it_alerts() {
+  sed -n 's/^data: //p' "$IT_DIR/$1.out" 2>/dev/null
+}
+
+# it_alerts_for DEVICE SUBJECT: the subject's alerts the device received.
+it_alerts_for() {
+  it_alerts "$1" | jq -c --arg s "$2" 'select(.subject == $s)'
+}
+
+# it_wait_alert DEVICE SUBJECT JQ_FILTER SECONDS WHAT: waits until an alert
+# about SUBJECT for which the filter is true reaches the device.
+_it_alert_matches() {
+  [ -n "$(it_alerts_for "$1" "$2" | jq -c "select($3)" 2>/dev/null)" ]
+}
+it_wait_alert() {
+  gb_wait_until "$4" "$5" _it_alert_matches "$1" "$2" "$3" ||
+    it_fail "$5: the device got: $(it_alerts_for "$1" "$2" | cut -c1-600)"
+}
