@@ -51,8 +51,13 @@ int cand_push(cand_list_t *cl, Goldenbell__V1__Event *ev, bool retro) {
   return 0;
 }
 
+void cand_list_truncate(cand_list_t *cl, size_t n) {
+  for (size_t i = n; i < cl->n; i++) goldenbell__v1__event__free_unpacked(cl->v[i].ev, NULL);
+  if (n < cl->n) cl->n = n;
+}
+
 void cand_list_free(cand_list_t *cl) {
-  for (size_t i = 0; i < cl->n; i++) goldenbell__v1__event__free_unpacked(cl->v[i].ev, NULL);
+  cand_list_truncate(cl, 0);
   free(cl->v);
   memset(cl, 0, sizeof(*cl));
 }

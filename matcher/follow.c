@@ -9,8 +9,9 @@
 #include "gb/kafka.h"
 #include "gb/keys.h"
 #include "gb/log.h"
+#include "gb/site.h"
 #include "gb/timeparse.h"
-#include "goldenbell/v1/index.pb-c.h"
+#include "gb/pbwire.h"
 
 /* Removals confirmed per Redis pipeline. */
 #define CONFIRM_BATCH 512
@@ -21,6 +22,17 @@ int follow_open(follow_t *f, const gb_config_t *cfg, const char *topic, view_t *
   f->topic = topic, f->view = view, f->redis = redis, f->prefix = prefix;
   int err = gb_kafka_reader_new(&f->rk, cfg, topic, &f->high, &f->npart, errstr, errstr_size);
   if (err) return err;
+  /* Size the view for what the feed holds (every message at most one
+   * entry), rather than growing it, at twice the memory, while loading. */
+  size_t total = 0;
+  for (int i = 0; i < f->npart; i++) total += f->high[i] > 0 ? (size_t)f->high[i] : 0;
+  if (total > 1024 && tagset_count(&view->protected_) == 0) {
+    tagset_free(&view->protected_);
+    if (tagset_init(&view->protected_, total) != 0) {
+      snprintf(errstr, errstr_size, "view: no memory for %zu entries", total);
+      return GB_ENOMEM;
+    }
+  }
   for (int i = 0; i < f->npart; i++) {
     if (f->high[i] > 0)
       f->behind++;
@@ -93,30 +105,99 @@ const char (*follow_new_phones(const follow_t *f, size_t *n))[GB_PHONE_MAX] {
 
 void follow_clear_new_phones(follow_t *f) { f->nphones = 0; }
 
-static int apply(follow_t *f, const rd_kafka_message_t *m) {
+/* The fields of an IndexChange the view needs, read in place (pbwire.h):
+ * at start the whole feed goes through here, ten million entries and more,
+ * and a protobuf-c unpack would malloc every string of each. */
+typedef struct {
+  uint64_t version;
+  int which; /* 10 protected, 11 indicator, 0 neither */
+  const char *hash;
+  size_t hash_len;
+  uint64_t tag;
+  bool removed;
+  uint64_t kind;
+  const char *value;
+  size_t value_len;
+  int64_t expires_ms;
+} change_t;
+
+static int scan_entry(const uint8_t *p, size_t len, change_t *c) {
+  gb_pbwire_t w;
+  gb_pbfield_t fl;
+  const char *why;
+  int r;
+  gb_pbwire_init(&w, p, len);
+  while ((r = gb_pbwire_next(&w, &fl, &why)) == 1) {
+    if (c->which == 10) {
+      if (fl.field == 1 && fl.wire == GB_PBWIRE_LEN)
+        c->hash = (const char *)fl.data, c->hash_len = fl.len;
+      else if (fl.field == 5 && fl.wire == GB_PBWIRE_VARINT)
+        c->removed = fl.varint != 0;
+      else if (fl.field == 6 && fl.wire == GB_PBWIRE_I64)
+        c->tag = fl.varint;
+    } else {
+      if (fl.field == 1 && fl.wire == GB_PBWIRE_VARINT)
+        c->kind = fl.varint;
+      else if (fl.field == 2 && fl.wire == GB_PBWIRE_LEN)
+        c->value = (const char *)fl.data, c->value_len = fl.len;
+      else if (fl.field == 3 && fl.wire == GB_PBWIRE_VARINT)
+        c->expires_ms = (int64_t)fl.varint;
+      else if (fl.field == 4 && fl.wire == GB_PBWIRE_VARINT)
+        c->removed = fl.varint != 0;
+    }
+  }
+  return r;
+}
+
+static int scan_change(const uint8_t *p, size_t len, change_t *c) {
+  gb_pbwire_t w;
+  gb_pbfield_t fl;
+  const char *why;
+  int r;
+  memset(c, 0, sizeof(*c));
+  gb_pbwire_init(&w, p, len);
+  while ((r = gb_pbwire_next(&w, &fl, &why)) == 1) {
+    if (fl.field == 1 && fl.wire == GB_PBWIRE_VARINT) {
+      c->version = fl.varint;
+    } else if ((fl.field == 10 || fl.field == 11) && fl.wire == GB_PBWIRE_LEN) {
+      /* A oneof: the last member wins, as in protobuf-c. */
+      change_t keep = *c;
+      memset(c, 0, sizeof(*c));
+      c->version = keep.version;
+      c->which = (int)fl.field;
+      if ((r = scan_entry(fl.data, fl.len, c)) < 0) return r;
+    }
+  }
+  return r;
+}
+
+static int apply(follow_t *f, const rd_kafka_message_t *m, int64_t now_ms) {
   if (!m->payload) return 0; /* a tombstone: nothing to add, and removals come as entries */
-  Goldenbell__V1__IndexChange *c =
-      goldenbell__v1__index_change__unpack(NULL, m->len, (const uint8_t *)m->payload);
-  if (!c || c->version > 1) {
+  change_t c;
+  if (scan_change(m->payload, m->len, &c) < 0 || c.version > 1 ||
+      (c.which == 10 && (c.hash_len == 0 || c.hash_len > GB_NUMKEY_HEX_LEN)) ||
+      (c.which == 11 && (c.value_len == 0 || c.value_len > GB_HOST_MAX))) {
     /* Written by our own code; a bad one is a bug elsewhere, not a reason
      * to stop matching. Counted and logged. */
     f->bad++;
     gb_error("index.bad_change", "topic=%s partition=%d offset=%lld", f->topic, m->partition,
              (long long)m->offset);
-    if (c) goldenbell__v1__index_change__free_unpacked(c, NULL);
     return 0;
   }
   int err = 0;
-  if (c->change_case == GOLDENBELL__V1__INDEX_CHANGE__CHANGE_PROTECTED && c->protected_) {
-    const Goldenbell__V1__ProtectedEntry *e = c->protected_;
-    err = follow_protected(f, e->number_hash, e->number_tag, e->removed);
-  } else if (c->change_case == GOLDENBELL__V1__INDEX_CHANGE__CHANGE_INDICATOR && c->indicator) {
-    const Goldenbell__V1__IndicatorEntry *e = c->indicator;
-    bool expired = e->expires_ms && e->expires_ms <= gb_now_ms();
-    err = follow_indicator(f, (gb_indicator_kind_t)e->kind, e->value, e->removed || expired);
+  if (c.which == 10) {
+    char hash[GB_NUMKEY_HEX_LEN + 1];
+    memcpy(hash, c.hash, c.hash_len);
+    hash[c.hash_len] = '\0';
+    err = follow_protected(f, hash, c.tag, c.removed);
+  } else if (c.which == 11) {
+    char value[GB_HOST_MAX + 1];
+    memcpy(value, c.value, c.value_len);
+    value[c.value_len] = '\0';
+    bool expired = c.expires_ms && c.expires_ms <= now_ms;
+    err = follow_indicator(f, (gb_indicator_kind_t)c.kind, value, c.removed || expired);
   }
   f->applied++;
-  goldenbell__v1__index_change__free_unpacked(c, NULL);
   return err;
 }
 
@@ -159,28 +240,40 @@ static void reached(follow_t *f, const rd_kafka_message_t *m) {
   }
 }
 
-int follow_poll(follow_t *f, int budget_ms) {
-  int64_t deadline = gb_mono_ms() + budget_ms;
-  int n = 0;
-  for (;;) {
-    int64_t left = deadline - gb_mono_ms();
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(f->rk, 0);
-    if (!m) break;
+#define CONSUME_BATCH 4096
+
+/* Applies up to CONSUME_BATCH messages that are ready (waiting up to
+ * timeout_ms for the first). Returns how many, or a negative code. */
+static int consume(follow_t *f, int timeout_ms) {
+  static rd_kafka_message_t *msgs[CONSUME_BATCH];
+  rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(f->rk);
+  ssize_t n = rd_kafka_consume_batch_queue(q, timeout_ms, msgs, CONSUME_BATCH);
+  rd_kafka_queue_destroy(q);
+  int err = 0, applied = 0;
+  int64_t now = gb_now_ms();
+  for (ssize_t i = 0; i < n; i++) {
+    rd_kafka_message_t *m = msgs[i];
     if (m->err) {
-      gb_warn("index.consume_error", "err=%s msg=\"%s\"", rd_kafka_err2name(m->err),
-              rd_kafka_message_errstr(m));
-    } else {
-      int err = apply(f, m);
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        gb_warn("index.consume_error", "err=%s msg=\"%s\"", rd_kafka_err2name(m->err),
+                rd_kafka_message_errstr(m));
+    } else if (!err) {
+      err = apply(f, m, now);
       reached(f, m);
-      if (err) {
-        rd_kafka_message_destroy(m);
-        return err;
-      }
-      n++;
+      applied++;
     }
     rd_kafka_message_destroy(m);
-    if (left <= 0) break;
   }
+  return err ? err : applied;
+}
+
+int follow_poll(follow_t *f, int budget_ms) {
+  int64_t deadline = gb_mono_ms() + budget_ms;
+  int n = 0, k;
+  do {
+    if ((k = consume(f, 0)) < 0) return k;
+    n += k;
+  } while (k == CONSUME_BATCH && gb_mono_ms() < deadline);
   if (confirm(f) != 0) {
     gb_warn("index.confirm_failed", "pending=%zu reason=\"%s\" action=retry", f->nrm,
             gb_redis_errstr(f->redis));
@@ -193,21 +286,8 @@ int follow_load(follow_t *f, volatile sig_atomic_t *stop) {
   int64_t t0 = gb_mono_ms(), last_log = t0;
   while (f->behind > 0) {
     if (*stop) return GB_ECANCELED;
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(f->rk, 200);
-    if (m) {
-      if (!m->err) {
-        int err = apply(f, m);
-        reached(f, m);
-        if (err) {
-          rd_kafka_message_destroy(m);
-          return err;
-        }
-      } else {
-        gb_warn("index.consume_error", "err=%s msg=\"%s\"", rd_kafka_err2name(m->err),
-                rd_kafka_message_errstr(m));
-      }
-      rd_kafka_message_destroy(m);
-    }
+    int k = consume(f, 200);
+    if (k < 0) return k;
     if (gb_mono_ms() - last_log >= 5000) {
       last_log = gb_mono_ms();
       gb_info("index.loading", "applied=%llu protected=%zu indicators=%zu partitions_behind=%d",

@@ -102,7 +102,8 @@ static void gauges(matcher_t *mt) {
  * SIGHUP. */
 static void on_tick(gb_pipeline_t *p, void *ud) {
   matcher_t *mt = ud;
-  follow_poll(&mt->follow, 50);
+  if (follow_poll(&mt->follow, 50) == GB_ENOMEM)
+    gb_service_die("memory", "the local view cannot grow: it would no longer match the index");
   if (matcher_retro_hunt(mt) == 0) {
     /* Retro alerts are not tied to any input offset: deliver them now. */
     rd_kafka_flush(gb_pipeline_producer(p), 10000);
@@ -184,6 +185,7 @@ int main(int argc, char **argv) {
       .topics = topics,
       .ntopics = 3,
       .on_message = on_message,
+      .on_batch_end = matcher_batch_end,
       .on_tick = on_tick,
       .ud = &mt,
   };
@@ -205,6 +207,7 @@ int main(int argc, char **argv) {
   gb_admin_stop(mt.admin);
   gb_pipeline_free(mt.p);
   follow_close(&mt.follow);
+  cand_list_free(&mt.cands);
   contacts_free(mt.contacts);
   view_free(&mt.view);
   gb_metrics_free(mt.metrics);

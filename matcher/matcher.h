@@ -42,6 +42,10 @@ typedef struct matcher {
   const char *topic_index;
   const char *rules_file;
   matcher_rules_t rules; /* replaced whole on SIGHUP, between batches */
+  struct cand_list {
+    struct cand *v;
+    size_t n, cap;
+  } cands; /* the batch's candidates, confirmed at its end */
   uint64_t alerts;
   uint64_t dead;
   gb_metrics_t *metrics;
@@ -55,17 +59,16 @@ typedef struct matcher {
 } matcher_t;
 
 /* A candidate: an event that may alert, decoded in full (owned). */
-typedef struct {
+typedef struct cand {
   Goldenbell__V1__Event *ev;
   bool retro; /* built from the contact log by a retro-hunt */
 } cand_t;
 
-typedef struct {
-  cand_t *v;
-  size_t n, cap;
-} cand_list_t;
+typedef struct cand_list cand_list_t;
 
 int cand_push(cand_list_t *cl, Goldenbell__V1__Event *ev, bool retro); /* takes ev */
+/* Frees the candidates from index n on (keeps the array). */
+void cand_list_truncate(cand_list_t *cl, size_t n);
 void cand_list_free(cand_list_t *cl);
 /* Confirms candidates in Redis and alerts what they show. Returns 0, or a
  * negative code (Redis down: the caller's input is read again). */
@@ -77,6 +80,7 @@ const char *matcher_rule_name(int rule);
 int matcher_registry_apply(matcher_t *mt, const rd_kafka_message_t *m);
 int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m);
 int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m);
+int matcher_batch_end(gb_pipeline_t *p, void *ud);
 
 /* retro.c */
 void matcher_contact_record(matcher_t *mt, const ev_scan_t *e);

@@ -47,7 +47,22 @@ int tagset_add(tagset_t *s, uint64_t tag);
  * allocates and never shrinks the table. */
 int tagset_del(tagset_t *s, uint64_t tag);
 
-bool tagset_has(const tagset_t *s, uint64_t tag);
+static inline bool tagset_has(const tagset_t *s, uint64_t tag) {
+  if (!s->slots) return false;
+  uint64_t k = tag ? tag : TAGSET_ZERO_TAG;
+  size_t mask = s->cap - 1, i = (size_t)k & mask;
+  while (s->slots[i] != 0) {
+    if (s->slots[i] == k) return true;
+    i = (i + 1) & mask;
+  }
+  return false;
+}
+/* Starts loading a tag's home slot into the cache, so that a lookup a few
+ * events later does not wait for memory (matcher scans ahead of its
+ * lookups). */
+static inline void tagset_prefetch(const tagset_t *s, uint64_t tag) {
+  if (s->slots) __builtin_prefetch(&s->slots[(tag ? tag : TAGSET_ZERO_TAG) & (s->cap - 1)]);
+}
 
 size_t tagset_count(const tagset_t *s);
 

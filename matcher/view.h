@@ -34,8 +34,12 @@ void view_free(view_t *v);
 uint64_t view_indicator_fp(const view_t *v, gb_indicator_kind_t kind, const char *value,
                            size_t len);
 
+static inline uint64_t view_tag(const view_t *v, const char *e164, size_t len) {
+  return gb_numkey_tag(v->numkey, e164, len);
+}
+
 static inline bool view_protected(const view_t *v, const char *e164, size_t len) {
-  return tagset_has(&v->protected_, gb_numkey_tag(v->numkey, e164, len));
+  return tagset_has(&v->protected_, view_tag(v, e164, len));
 }
 
 static inline bool view_indicator(const view_t *v, gb_indicator_kind_t kind, const char *value,
