@@ -19,6 +19,7 @@
 # group, loads the view again and matches them all: events/s, CPU, memory.
 # Meanwhile an indicator is added to the feed 5 times, as another worker
 # would, and the time until the running matcher's view holds it is taken.
+# GB_BENCH_MATCHER_ARGS adds options to matcher (e.g. --batch.linger-ms=100).
 set -euo pipefail
 GB_PROG=matcher_bench
 . "$(dirname "$0")/../scripts/lib/common.sh"
@@ -74,7 +75,8 @@ start_matcher() { # log
     --topic.registry="${topics[0]}" --topic.registry-results="${topics[1]}" --topic.intel="${topics[2]}" \
     --topic.events="${topics[3]}" --topic.alerts="${topics[4]}" --topic.dlq="${topics[5]}" \
     --topic.index="${topics[6]}" --matcher.group="bench-$s" \
-    --index.hash-key-file="$dir/hash.key" --index.keys-file="$dir/data.keys" --admin.port="$admin"
+    --index.hash-key-file="$dir/hash.key" --index.keys-file="$dir/data.keys" --admin.port="$admin" \
+    ${GB_BENCH_MATCHER_ARGS:-}
   pid=$(cat "$dir/matcher.pid")
 }
 metric() { { curl -sf "http://127.0.0.1:$admin/metrics" 2>/dev/null || true; } | awk -v k="$1" '$1 == k || index($1, k "{") == 1 {s += $2} END {printf "%d\n", s}'; }
@@ -100,7 +102,12 @@ load1=$(grep -o 'event=index.loaded .*' "$log1")
 # Phase 2.
 t=$(gb_now_ms)
 build/bench/gen-matcher events -b "$B" -t "${topics[3]}" --hash-key-file "$dir/hash.key" -n "$events" \
-  --batch "$batch" --protected "$protected" --real "$real" --fraud "$fraud"
+  --batch "$batch" --protected "$protected" --real "$real" --fraud "$fraud" 2>"$dir/gen-events.log"
+cat "$dir/gen-events.log" >&2
+# Every event touching a fraud number is new evidence about a registered
+# person: each must come out as an alert (new, or an update of that
+# person's open alert).
+touched=$(awk '/touch a fraud number/ {print $(NF-4)}' "$dir/gen-events.log")
 gb_log "events: $events in $(( $(gb_now_ms) - t )) ms"
 floor=$(build/bench/consume-floor -b "$B" -t "${topics[3]}")
 gb_log "floor: $floor"
@@ -132,6 +139,8 @@ while :; do
   sleep 0.02
 done
 t1=$(gb_now_ms); c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+# The last batch's candidates are confirmed at its end, after the count.
+wait_metric gb_matcher_alerts_total "$touched" "alerts for every event touching a fraud number" 60
 rss_end=$(rss_kb)
 ms=$(( t1 - t0 )); [ "$ms" -gt 0 ] || ms=1
 rate=$(( (events - n0) * 1000 / ms ))
@@ -141,7 +150,7 @@ view_bytes=$(metric gb_matcher_view_bytes)
 echo "matcher_bench protected=$protected indicators=$indicators events=$events batch=$batch fraud=$fraud partitions=$partitions"
 echo "  floor (librdkafka, no processing): $floor_rate events/s"
 echo "  matcher: $rate events/s ($(( rate * 100 / (floor_rate > 0 ? floor_rate : 1) ))% of the floor), ${cpu} CPU s for $((events - n0)) events"
-echo "  candidates=$(metric gb_matcher_candidates_total) alerts=$(metric gb_matcher_alerts_total) protected_events=$(metric gb_matcher_protected_events_total)"
+echo "  candidates=$(metric gb_matcher_candidates_total) alerts=$(metric gb_matcher_alerts_total) (want $touched) protected_events=$(metric gb_matcher_protected_events_total)"
 echo "  view: $view_bytes bytes = $(( view_bytes / (protected + indicators) )) bytes per entry ($protected numbers + $indicators indicators)"
 echo "  rss: $rss_loaded kB after the load ($(( rss_loaded * 1024 / protected )) bytes per protected number, all in), $rss_end kB at the end"
 echo "  contacts log: $(metric gb_matcher_contacts) calls, $(metric gb_matcher_contacts_bytes) bytes"

@@ -61,7 +61,12 @@ static inline bool tagset_has(const tagset_t *s, uint64_t tag) {
  * events later does not wait for memory (matcher scans ahead of its
  * lookups). */
 static inline void tagset_prefetch(const tagset_t *s, uint64_t tag) {
-  if (s->slots) __builtin_prefetch(&s->slots[(tag ? tag : TAGSET_ZERO_TAG) & (s->cap - 1)]);
+  /* Unconditional: GCC drops a prefetch behind a branch. Integer arithmetic,
+   * because on an empty set (slots NULL, cap 0) the address is garbage,
+   * which a prefetch may touch (it never faults) but C may not compute. */
+  uint64_t k = tag ? tag : TAGSET_ZERO_TAG;
+  __builtin_prefetch((const void *)((uintptr_t)s->slots +
+                                    (uintptr_t)(k & (s->cap - 1)) * sizeof(uint64_t)));
 }
 
 size_t tagset_count(const tagset_t *s);
