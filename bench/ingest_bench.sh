@@ -17,6 +17,7 @@
 set -euo pipefail
 GB_PROG=ingest_bench
 . "$(dirname "$0")/../scripts/lib/common.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$GB_ROOT"
 records=1000000 format=json batch=0 partitions=4 invalid=0.01 touch=0.001
 while [ $# -gt 0 ]; do
@@ -32,11 +33,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$batch" -gt 0 ] || { [ "$format" = protobuf ] && batch=1000 || batch=1; }
 
-scripts/build.sh >/dev/null
-dir=${GB_BENCH_DIR:-$GB_ROOT/var/bench}
-mkdir -p "$dir"
-B=$(scripts/kafka-start.sh --dir "$dir/kafka" --heap "${GB_BENCH_HEAP:-1g}" --topics "" \
-      --topics-tool build/tools/gb-topics)
+bench_start
 suffix=$(date +%s)-$$
 calls=bench.calls.$suffix visits=bench.visits.$suffix events=bench.events.$suffix dlq=bench.dlq.$suffix
 build/tools/gb-topics -b "$B" -p "$partitions" -r 1 -c retention.ms=3600000 \

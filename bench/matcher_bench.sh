@@ -23,6 +23,7 @@
 set -euo pipefail
 GB_PROG=matcher_bench
 . "$(dirname "$0")/../scripts/lib/common.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$GB_ROOT"
 protected=10000000 indicators=1000000 events=10000000 real=10000 fraud=0.001 batch=500 partitions=4
 while [ $# -gt 0 ]; do
@@ -38,12 +39,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-scripts/build.sh >/dev/null
-dir=${GB_BENCH_DIR:-$GB_ROOT/var/bench}
-mkdir -p "$dir"
-B=$(scripts/kafka-start.sh --dir "$dir/kafka" --heap "${GB_BENCH_HEAP:-1g}" --topics "" --topics-tool build/tools/gb-topics)
-rm -rf "$dir/redis-matcher"
-R=$(scripts/redis-start.sh --dir "$dir/redis-matcher")
+bench_start redis-matcher
 s=$(date +%s)-$$
 names=(registry results intel events alerts dlq index)
 topics=()

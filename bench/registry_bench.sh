@@ -10,6 +10,7 @@
 set -euo pipefail
 GB_PROG=registry_bench
 . "$(dirname "$0")/../scripts/lib/common.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$GB_ROOT"
 n=10000 fam=2
 while [ $# -gt 0 ]; do
@@ -19,12 +20,7 @@ while [ $# -gt 0 ]; do
     *) gb_die "unknown argument $1" ;;
   esac
 done
-scripts/build.sh >/dev/null
-dir=${GB_BENCH_DIR:-$GB_ROOT/var/bench}
-mkdir -p "$dir"
-B=$(scripts/kafka-start.sh --dir "$dir/kafka" --heap "${GB_BENCH_HEAP:-1g}" --topics "" --topics-tool build/tools/gb-topics)
-rm -rf "$dir/redis-registry"
-R=$(scripts/redis-start.sh --dir "$dir/redis-registry")
+bench_start redis-registry
 port=${R##*:}
 trap 'scripts/redis-stop.sh --dir "$dir/redis-registry" >/dev/null 2>&1 || true' EXIT
 s=$(date +%s)-$$

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "evidence.h"
+#include "gb/alertnames.h"
 #include "gb/err.h"
 #include "gb/keyring.h"
 #include "gb/log.h"
@@ -55,11 +56,6 @@ int alert_owners_parse(matcher_t *mt, const redisReply *r, owner_t *owners, int 
     n++;
   }
   return n;
-}
-
-static const char *risk_name(int r) {
-  return r == GOLDENBELL__V1__RISK__RISK_HIGH ? "high"
-         : r == GOLDENBELL__V1__RISK__RISK_MEDIUM ? "medium" : "low";
 }
 
 static int by_time(const void *a, const void *b) {
@@ -148,7 +144,7 @@ int alert_emit(matcher_t *mt, const char *subject, const owner_t *owners, int n,
     mt->alerts++;
     gb_metric_inc(inc->action == 1 ? mt->m.alerts_new : mt->m.alerts_updated, 1);
     gb_info("alert.emitted", "alert=%s station=%s rule=%s risk=%s revision=%u count=%u action=%s",
-            inc->id, a.station_id, matcher_rule_name(inc->rule), risk_name(inc->risk), inc->rev,
+            inc->id, a.station_id, gb_rule_name(inc->rule), gb_risk_name(inc->risk), inc->rev,
             inc->count, inc->action == 1 ? "new" : "update");
   }
   for (int i = 0; i < ni; i++)

@@ -62,18 +62,6 @@ void cand_list_free(cand_list_t *cl) {
   memset(cl, 0, sizeof(*cl));
 }
 
-const char *matcher_rule_name(int rule) {
-  switch (rule) {
-  case GOLDENBELL__V1__RULE__RULE_LONG_FRAUD_CALL: return "long_fraud_call";
-  case GOLDENBELL__V1__RULE__RULE_FRAUD_SITE_OR_APP: return "fraud_site_or_app";
-  case GOLDENBELL__V1__RULE__RULE_FRAUD_CONTACT: return "fraud_contact";
-  case GOLDENBELL__V1__RULE__RULE_INTERNATIONAL_CALLS: return "international_calls";
-  case GOLDENBELL__V1__RULE__RULE_COMBINATION: return "combination";
-  case GOLDENBELL__V1__RULE__RULE_RETRO_HUNT: return "retro_hunt";
-  default: return "unspecified";
-  }
-}
-
 /* Stage 1 for one candidate: what to confirm. */
 static void plan(const cand_t *c, cand_state_t *s) {
   const Goldenbell__V1__Event *ev = c->ev;

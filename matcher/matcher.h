@@ -73,7 +73,6 @@ void cand_list_free(cand_list_t *cl);
 /* Confirms candidates in Redis and alerts what they show. Returns 0, or a
  * negative code (Redis down: the caller's input is read again). */
 int matcher_candidates(matcher_t *mt, cand_list_t *cl);
-const char *matcher_rule_name(int rule);
 
 /* Each handles one message of its topic; returns 0, or a negative code for a
  * fatal error (Redis down: the batch is not committed and is read again). */

@@ -2,28 +2,8 @@
 
 #include <jansson.h>
 
+#include "gb/alertnames.h"
 #include "gb/timeparse.h"
-
-const char *alert_risk_name(Goldenbell__V1__Risk r) {
-  switch (r) {
-  case GOLDENBELL__V1__RISK__RISK_LOW: return "low";
-  case GOLDENBELL__V1__RISK__RISK_MEDIUM: return "medium";
-  case GOLDENBELL__V1__RISK__RISK_HIGH: return "high";
-  default: return "unknown";
-  }
-}
-
-const char *alert_rule_name(Goldenbell__V1__Rule r) {
-  switch (r) {
-  case GOLDENBELL__V1__RULE__RULE_LONG_FRAUD_CALL: return "long_fraud_call";
-  case GOLDENBELL__V1__RULE__RULE_FRAUD_SITE_OR_APP: return "fraud_site_or_app";
-  case GOLDENBELL__V1__RULE__RULE_FRAUD_CONTACT: return "fraud_contact";
-  case GOLDENBELL__V1__RULE__RULE_INTERNATIONAL_CALLS: return "international_calls";
-  case GOLDENBELL__V1__RULE__RULE_COMBINATION: return "combination";
-  case GOLDENBELL__V1__RULE__RULE_RETRO_HUNT: return "retro_hunt";
-  default: return "unknown";
-  }
-}
 
 static json_t *event_json(const Goldenbell__V1__Event *e) {
   char ts[40];
@@ -59,8 +39,8 @@ char *alert_to_json(const Goldenbell__V1__Alert *a) {
   for (size_t i = 0; i < a->n_events; i++) json_array_append_new(evs, event_json(a->events[i]));
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:o}",
                         "alert_id", a->alert_id, "station_id", a->station_id, "subject",
-                        a->subject, "risk", alert_risk_name(a->risk), "rule",
-                        alert_rule_name(a->rule), "evidence", a->evidence, "created", created,
+                        a->subject, "risk", gb_risk_name(a->risk), "rule",
+                        gb_rule_name(a->rule), "evidence", a->evidence, "created", created,
                         "updated", updated, "count", (json_int_t)a->count, "revision",
                         (json_int_t)a->revision, "protectors", prot, "events", evs);
   if (!o) return NULL;

@@ -7,7 +7,5 @@
 /* Returns a malloc'ed compact JSON string (free it), or NULL. */
 char *alert_to_json(const Goldenbell__V1__Alert *a);
 
-const char *alert_risk_name(Goldenbell__V1__Risk r);
-const char *alert_rule_name(Goldenbell__V1__Rule r);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "alert_json.h"
 #include "feed.h"
+#include "gb/alertnames.h"
 #include "gb/err.h"
 #include "gb/kafka.h"
 #include "gb/log.h"
@@ -54,7 +55,7 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m) {
   int devices = hub_broadcast(&n->hub, a->station_id, id, event, json, strlen(json));
   n->alerts_pushed++;
   gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d",
-          a->alert_id, a->station_id, alert_risk_name(a->risk), event, id, devices);
+          a->alert_id, a->station_id, gb_risk_name(a->risk), event, id, devices);
 out:
   free(json);
   goldenbell__v1__alert__free_unpacked(a, NULL);

@@ -5,11 +5,7 @@
 # officers can reach her family when she does not answer.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-it_init family_alert
-it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
-it_redis
-it_hash_key
-IT_PREFIX="t$IT_SUFFIX:"
+it_env family_alert
 it_station st-1 "思明派出所" 24.4539 118.0820
 it_station st-2 "湖里派出所" 24.5122 118.1462
 port=$(gb_free_port)

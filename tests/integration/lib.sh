@@ -193,3 +193,14 @@ it_wait_alert() {
   gb_wait_until "$4" "$5" _it_alert_matches "$1" "$2" "$3" ||
     it_fail "$5: the device got: $(it_alerts_for "$1" "$2" | cut -c1-600)"
 }
+
+# it_env NAME: the usual test setting: the test's directory, every topic the
+# three services use, a redis-server, the number-hash and data keys, and a
+# key prefix of the test's own.
+it_env() {
+  it_init "$1"
+  it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
+  it_redis
+  it_hash_key
+  IT_PREFIX="t$IT_SUFFIX:"
+}

@@ -10,11 +10,7 @@
 # Times are event times, hours in the past, as a late batch would carry.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-it_init matcher_alerts
-it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
-it_redis
-it_hash_key
-IT_PREFIX="t$IT_SUFFIX:"
+it_env matcher_alerts
 it_station st-1 "思明派出所" 24.4539 118.0820
 it_station st-pub "终结诈骗防诈宣传中心" 24.48 118.10 --publicity
 it_stack

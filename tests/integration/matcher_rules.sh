@@ -8,11 +8,7 @@
 #      (combination); two visits to one site are one signal: still medium.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-it_init matcher_rules
-it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
-it_redis
-it_hash_key
-IT_PREFIX="t$IT_SUFFIX:"
+it_env matcher_rules
 it_station st-1 "思明派出所" 24.4539 118.0820
 rules=$IT_DIR/rules.json
 echo '{"version": 1, "international": {"min_calls": 3, "window_s": 600}, "combination": {"window_s": 3600}}' >"$rules"

@@ -5,11 +5,7 @@
 # once; Q, outside it, is not.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-it_init retro_hunt
-it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
-it_redis
-it_hash_key
-IT_PREFIX="t$IT_SUFFIX:"
+it_env retro_hunt
 it_station st-1 "思明派出所" 24.4539 118.0820
 it_stack
 it_device device st-1

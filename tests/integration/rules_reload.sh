@@ -6,11 +6,7 @@
 # alerts. (Rule 3, which would warn of the shorter call, is off throughout.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-it_init rules_reload
-it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
-it_redis
-it_hash_key
-IT_PREFIX="t$IT_SUFFIX:"
+it_env rules_reload
 it_station st-1 "思明派出所" 24.4539 118.0820
 rules=$IT_DIR/rules.json
 echo '{"version": 1, "long_call": {"min_duration_s": 60}, "fraud_contact": {"enabled": false}}' >"$rules"
