@@ -99,7 +99,11 @@ void evidence_text(char *out, size_t size, const evidence_item_t *items, int n, 
   out[0] = '\0';
   for (int i = 0; i < n; i++) {
     char p[512];
-    phrase(p, sizeof(p), &items[i], ref_ms, rules);
+    /* At a glance: the riskiest and newest few; the events carry the rest. */
+    if (i == EVIDENCE_PHRASES_MAX && n > i + 1)
+      snprintf(p, sizeof(p), "and %d more", n - i);
+    else
+      phrase(p, sizeof(p), &items[i], ref_ms, rules);
     int w = snprintf(out + used, size - used, "%s%s", i ? "; " : "", p);
     if (w < 0 || (size_t)w >= size - used) {
       /* Out of room: end with an ellipsis rather than half a number. */
@@ -110,5 +114,6 @@ void evidence_text(char *out, size_t size, const evidence_item_t *items, int n, 
       return;
     }
     used += (size_t)w;
+    if (i == EVIDENCE_PHRASES_MAX && n > i + 1) return;
   }
 }

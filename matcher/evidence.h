@@ -22,8 +22,12 @@ typedef struct {
 /* Orders items for reading: riskiest first, then newest first. */
 void evidence_sort(evidence_item_t *items, int n);
 
-/* Writes the items' phrases, joined by "; ", into out (truncated with "..."
- * when long). Times are told relative to ref_ms, the latest evidence. */
+/* Phrases told in full; past them, "and N more". */
+#define EVIDENCE_PHRASES_MAX 4
+
+/* Writes the items' phrases, joined by "; ", into out (at most
+ * EVIDENCE_PHRASES_MAX, then "and N more"; truncated with "..." when
+ * long). Times are told relative to ref_ms, the latest evidence. */
 void evidence_text(char *out, size_t size, const evidence_item_t *items, int n, int64_t ref_ms,
                    const matcher_rules_t *rules);
 

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -83,11 +84,38 @@ static void test_international_and_retro(void **state) {
                            "(Beijing time), a number listed as fraud since");
 }
 
+static void test_many(void **state) {
+  (void)state;
+  matcher_rules_t rules;
+  matcher_rules_defaults(&rules);
+  Goldenbell__V1__CallView call = GOLDENBELL__V1__CALL_VIEW__INIT;
+  call.counterpart = "+85290001234";
+  call.duration_s = 75;
+  Goldenbell__V1__Event c = GOLDENBELL__V1__EVENT__INIT;
+  c.body_case = GOLDENBELL__V1__EVENT__BODY_CALL;
+  c.call = &call;
+  evidence_item_t items[7];
+  for (int i = 0; i < 7; i++)
+    items[i] = (evidence_item_t){GOLDENBELL__V1__RULE__RULE_LONG_FRAUD_CALL,
+                                 GOLDENBELL__V1__RISK__RISK_HIGH, 0, 0, "", &c};
+  char out[2048];
+  evidence_text(out, sizeof(out), items, 7, 0, &rules);
+  const char *one = "on a call with fraud number +85290001234 for 1 min 15 s, ended";
+  char want[1024];
+  snprintf(want, sizeof(want), "%s; %s; %s; %s; and 3 more", one, one, one, one);
+  assert_string_equal(out, want);
+  /* Five: all five told, no "and 1 more" in place of the last. */
+  evidence_text(out, sizeof(out), items, 5, 0, &rules);
+  snprintf(want, sizeof(want), "%s; %s; %s; %s; %s", one, one, one, one, one);
+  assert_string_equal(out, want);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_duration),
       cmocka_unit_test(test_call_and_site),
       cmocka_unit_test(test_international_and_retro),
+      cmocka_unit_test(test_many),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
