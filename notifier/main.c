@@ -6,6 +6,7 @@
 #include "gb/err.h"
 #include "gb/log.h"
 #include "gb/service.h"
+#include "auth.h"
 #include "notifier.h"
 
 static const gb_opt_t notifier_opts[] = {
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
   notifier_api_risk_register(&n);
   notifier_api_stations_register(&n);
   notifier_api_stats_register(&n);
+  notifier_api_accounts_register(&n);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
 
   uv_signal_init(n.loop, &n.sigterm);

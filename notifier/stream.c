@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "feed.h"
 #include "gb/log.h"
 #include "notifier.h"
@@ -47,6 +48,8 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud) {
     gb_http_respond(req, 400, "application/json", NULL, body, sizeof(body) - 1);
     return;
   }
+  gb_auth_t auth;
+  if (!auth_require_station(n, req, st, &auth)) return;
   const char *resume = gb_http_req_header(req, "last-event-id");
   if (!resume) resume = gb_http_req_query_param(req, "last_event_id", last, sizeof(last));
   stream_ctx_t *c = calloc(1, sizeof(*c));
@@ -74,6 +77,6 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud) {
     replayed = feed_replay(n->redis, n->prefix, st, resume_copy, REPLAY_MAX, replay_one, s);
     if (replayed < 0) gb_warn("stream.replay_failed", "station=%s", st);
   }
-  gb_info("stream.opened", "station=%s resume=%s replayed=%d devices=%d", st,
-          resume_copy[0] ? resume_copy : "-", replayed, n->hub.count);
+  gb_info("stream.opened", "station=%s account=%s resume=%s replayed=%d devices=%d", st,
+          auth.account.id, resume_copy[0] ? resume_copy : "-", replayed, n->hub.count);
 }

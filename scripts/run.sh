@@ -64,10 +64,22 @@ for svc in ingest matcher notifier; do
 done
 gb_log "kafka $bootstrap, redis $redis_url, notifier http://127.0.0.1:$port"
 
-# Two officers' devices, one per station, print what they receive.
+# Two officers, one per station (accounts made with gb-accounts, as a bureau
+# administrator would), each binds a device with a one-time code and prints
+# what it receives.
+bind_officer() { # ACCOUNT STATION -> the device token
+  build/tools/gb-accounts create "$1" --role officer --station "$2" --name "$1" >/dev/null
+  local code; code=$(build/tools/gb-accounts code "$1")
+  curl -sf -X POST "http://127.0.0.1:$port/v1/devices/bind" -H 'content-type: application/json' \
+    -d "{\"code\":\"$code\",\"device\":\"demo phone\"}" |
+    sed -n 's/.*"token":"\([^"]*\)".*/\1/p'
+}
 device() {
-  local station=$1
-  curl -sN --no-buffer "http://127.0.0.1:$port/v1/stream?station=$station" |
+  local station=$1 token
+  token=$(bind_officer "demo-$station" "$station")
+  [ -n "$token" ] || gb_die "could not bind a demo device for $station"
+  curl -sN --no-buffer -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$port/v1/stream?station=$station" |
     while IFS= read -r line; do
       case $line in
         event:*) ev=${line#event: } ;;

@@ -8,19 +8,8 @@ set -euo pipefail
 it_env family_alert
 it_station st-1 "思明派出所" 24.4539 118.0820
 it_station st-2 "湖里派出所" 24.5122 118.1462
-port=$(gb_free_port)
-it_service_args
-it_start ingest ingest/ingest "${IT_ARGS[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
-it_start matcher matcher/matcher "${IT_ARGS[@]}" --matcher.group="m$IT_SUFFIX" \
-  --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" --admin.port=0
-it_start notifier notifier/notifier "${IT_ARGS[@]}" --notifier.group="n$IT_SUFFIX" --http.port="$port"
-it_wait_log ingest "kafka.assigned topic=$IT_TOPIC_gb_calls" 60 "ingest assignment"
-it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_events" 60 "matcher assignment"
-it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"
-gb_launch "$IT_DIR/device1.out" "$IT_DIR/device1.pid" \
-  curl -sSN --no-buffer "http://127.0.0.1:$port/v1/stream?station=st-1"
-IT_PIDS+=("$(cat "$IT_DIR/device1.pid")"); IT_NAMES+=(device1)
-it_wait_log notifier "stream.opened station=st-1" 20 "the st-1 device"
+it_stack
+it_device device1 st-1
 
 MOTHER=13800000009
 it_produce "$IT_TOPIC_gb_registry" 13900000001 '{"request_id":"a1","op":"register","registrant":"13900000001","station_id":"st-1"}'

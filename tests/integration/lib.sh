@@ -152,11 +152,26 @@ it_stack() {
   it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"
 }
 
-# it_device NAME STATION: a device on the station's push stream; what it
-# receives goes to $IT_DIR/NAME.out.
+# it_token ACCOUNT STATION [ROLE]: an account (an officer unless ROLE says
+# otherwise) of the station, made with gb-accounts, and a device bound to it
+# through notifier's API (IT_HTTP); IT_TOKEN gets the device's token.
+it_token() {
+  local acc=("$GB_BUILD_DIR/tools/gb-accounts" --redis "$IT_REDIS_URL" --prefix "${IT_PREFIX:-t$IT_SUFFIX:}")
+  "${acc[@]}" create "$1" --role "${3:-officer}" ${2:+--station "$2"} >>"$IT_DIR/accounts.log" 2>&1 ||
+    it_fail "gb-accounts could not create $1"
+  local code
+  code=$("${acc[@]}" code "$1" 2>>"$IT_DIR/accounts.log") || it_fail "gb-accounts gave no code for $1"
+  IT_TOKEN=$(curl -sf -X POST "http://127.0.0.1:$IT_HTTP/v1/devices/bind" -H 'content-type: application/json' \
+    -d "{\"code\":\"$code\",\"device\":\"$1 phone\"}" | jq -er .token) ||
+    it_fail "binding a device of $1 failed"
+}
+
+# it_device NAME STATION: a device of an officer of the station on the
+# station's push stream; what it receives goes to $IT_DIR/NAME.out.
 it_device() {
+  it_token "o-$1" "$2"
   gb_launch "$IT_DIR/$1.out" "$IT_DIR/$1.pid" \
-    curl -sSN --no-buffer "http://127.0.0.1:$IT_HTTP/v1/stream?station=$2"
+    curl -sSN --no-buffer -H "Authorization: Bearer $IT_TOKEN" "http://127.0.0.1:$IT_HTTP/v1/stream?station=$2"
   IT_PIDS+=("$(cat "$IT_DIR/$1.pid")"); IT_NAMES+=("$1")
   it_wait_log notifier "stream.opened station=$2" 20 "the $2 device"
 }

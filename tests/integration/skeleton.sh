@@ -48,8 +48,10 @@ echo '{"version": 1, "fraud_contact": {"enabled": false}}' >"$IT_DIR/rules.json"
 [ "$without" = notifier ] || it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"
 
 # An officer's device of station st-1 connects to the push stream.
+IT_HTTP=$port IT_TOKEN=none
+[ "$without" = notifier ] || it_token officer-1 st-1
 gb_launch "$IT_DIR/device.out" "$IT_DIR/device.pid" \
-  curl -sSN --no-buffer "http://127.0.0.1:$port/v1/stream?station=st-1"
+  curl -sSN --no-buffer -H "Authorization: Bearer $IT_TOKEN" "http://127.0.0.1:$port/v1/stream?station=st-1"
 IT_PIDS+=("$(cat "$IT_DIR/device.pid")"); IT_NAMES+=(device)
 [ "$without" = notifier ] || it_wait_log notifier "stream.opened station=st-1" 20 "device connection"
 
