@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "gb/err.h"
 #include "gb/log.h"
+#include "gb/stations.h"
 #include "gb/timeparse.h"
 #include "notifier.h"
 #include "respond.h"
@@ -144,8 +145,14 @@ static void on_create(gb_http_req_t *req, void *ud) {
   snprintf(t.station, sizeof(t.station), "%s", t.role == GB_ROLE_BUREAU_ADMIN ? "" : station);
   t.active = true;
   json_decref(o);
+  gb_station_t st;
+  int sterr = t.station[0] ? gb_station_get(n->redis, n->prefix, t.station, &st) : 0;
+  if (sterr == GB_ENOTFOUND) {
+    respond_error(req, 400, "station_id: no station %s", t.station);
+    return;
+  }
   gb_account_t old;
-  int exists = gb_account_get(n->redis, n->prefix, t.id, &old);
+  int exists = sterr ? sterr : gb_account_get(n->redis, n->prefix, t.id, &old);
   if (!may_manage(&a.account, &t) || (exists == 0 && !may_manage(&a.account, &old))) {
     respond_error(req, 403, "account %s may not manage this account", a.account.id);
     return;

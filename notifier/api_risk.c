@@ -18,6 +18,7 @@
 #include "gb/phone.h"
 #include "gb/site.h"
 #include "gb/timeparse.h"
+#include "auth.h"
 #include "notifier.h"
 #include "respond.h"
 
@@ -77,6 +78,8 @@ static void on_risk(gb_http_req_t *req, void *ud) {
   char value[VALUE_MAX], norm[GB_HOST_MAX + 2], e[256];
   size_t which = 0;
   int nul = 0;
+  gb_auth_t auth;
+  if (!auth_require(n, req, &auth)) return;
   int count = count_params(gb_http_req_query(req), &which, &nul);
   if (count != 1) {
     respond_error(req, 400, "give exactly one of phone, domain, url or app (got %d)", count);

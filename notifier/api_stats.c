@@ -1,7 +1,8 @@
 /* Live statistics (DOMAIN.md, "Statistics"): the figures the real system
  * shows a day late, here within a second of the change that moves them.
- *   GET /v1/stats/stations/:id   one station
- *   GET /v1/stats[?bureau=<id>]  every unit (of a bureau), and the totals */
+ *   GET /v1/stats/stations/:id   one station (its own accounts, and bureau administrators)
+ *   GET /v1/stats[?bureau=<id>]  every unit (of a bureau), and the totals (bureau
+ *                                administrators) */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "gb/registry.h"
 #include "gb/stations.h"
 #include "gb/timeparse.h"
+#include "auth.h"
 #include "notifier.h"
 #include "respond.h"
 
@@ -25,6 +27,8 @@ static json_t *figures(const gb_station_stats_t *s) {
 static void on_station(gb_http_req_t *req, void *ud) {
   notifier_t *n = ud;
   const char *id = gb_http_req_param(req, "id");
+  gb_auth_t auth;
+  if (!auth_require_station(n, req, id, &auth)) return;
   gb_station_t st;
   int err = gb_station_get(n->redis, n->prefix, id, &st);
   if (err == GB_ENOTFOUND || !gb_station_id_valid(id)) {
@@ -46,6 +50,13 @@ static void on_station(gb_http_req_t *req, void *ud) {
 static void on_all(gb_http_req_t *req, void *ud) {
   notifier_t *n = ud;
   char bureau[80];
+  gb_auth_t auth;
+  if (!auth_require(n, req, &auth)) return;
+  if (auth.account.role != GB_ROLE_BUREAU_ADMIN) {
+    respond_error(req, 403, "every unit's statistics are for bureau administrators; see "
+                  "/v1/stats/stations/%s", auth.account.station);
+    return;
+  }
   const char *b = gb_http_req_query_param(req, "bureau", bureau, sizeof(bureau));
   gb_station_t *list = NULL;
   int count = gb_stations_list(n->redis, n->prefix, &list);

@@ -21,6 +21,7 @@
 #include "gb/err.h"
 #include "gb/log.h"
 #include "gb/redis.h"
+#include "gb/stations.h"
 
 #define EXIT_REDIS 1
 #define EXIT_USAGE 2
@@ -119,7 +120,13 @@ static int cmd_create(const args_t *a, gb_redis_t *r) {
   snprintf(acc.station, sizeof(acc.station), "%s",
            acc.role == GB_ROLE_BUREAU_ADMIN ? "" : a->station);
   acc.active = true;
-  if (gb_account_put(r, a->prefix, &acc) != 0) return redis_failed(r);
+  gb_station_t st;
+  int err = acc.station[0] ? gb_station_get(r, a->prefix, acc.station, &st) : 0;
+  if (err == GB_ENOTFOUND) {
+    say("create: no station \"%s\" (gb-stations list)", acc.station);
+    return EXIT_USAGE;
+  }
+  if (err || gb_account_put(r, a->prefix, &acc) != 0) return redis_failed(r);
   printf("%s\t%s\t%s\n", acc.id, gb_role_name(acc.role), acc.station);
   return 0;
 }

@@ -40,6 +40,7 @@ expect 201 "a station administrator" "$BOSS" POST /v1/accounts '{"id":"sa1","nam
 expect 201 "an officer of st-1" "$BOSS" POST /v1/accounts '{"id":"o1","name":"民警甲","role":"officer","station_id":"st-1"}'
 expect 201 "an officer of st-2" "$BOSS" POST /v1/accounts '{"id":"o2","role":"officer","station_id":"st-2"}'
 expect 400 "a bad role" "$BOSS" POST /v1/accounts '{"id":"x","role":"chief","station_id":"st-1"}'
+expect 400 "an unknown station" "$BOSS" POST /v1/accounts '{"id":"x","role":"officer","station_id":"st-9"}'
 bind() { # ACCOUNT BY-TOKEN -> TOKEN in T
   expect 201 "a code for $1" "$2" POST "/v1/accounts/$1/binding-code"
   CODE=$(jq -r .code <<<"$REPLY")

@@ -91,18 +91,22 @@ done
 [ "$(grep -c 'gb-reason=' "$IT_DIR/dlq.txt")" -eq 4 ] || it_fail "want 4 dead letters: $(cat "$IT_DIR/dlq.txt")"
 
 # ---- GET /v1/risk ----
+IT_HTTP=$port
+it_token analyst "" bureau_admin
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/risk?phone=110")" = 401 ] ||
+  it_fail "GET /v1/risk answered without a token"
 # risk PARAM=VALUE...: sets status and body.
 risk() {
   local args=() a
   for a in "$@"; do args+=(--data-urlencode "$a"); done
-  body=$(curl -sS -G -w '\n%{http_code}' "${args[@]}" "http://127.0.0.1:$port/v1/risk") ||
+  body=$(curl -sS -G -w '\n%{http_code}' -H "Authorization: Bearer $IT_TOKEN" "${args[@]}" "http://127.0.0.1:$port/v1/risk") ||
     it_fail "curl failed for $*"
   status=${body##*$'\n'}
   body=${body%$'\n'*}
 }
 # risk_raw QUERY: the query string as given, not encoded.
 risk_raw() {
-  body=$(curl -sS -w '\n%{http_code}' "http://127.0.0.1:$port/v1/risk?$1") || it_fail "curl failed for $1"
+  body=$(curl -sS -w '\n%{http_code}' -H "Authorization: Bearer $IT_TOKEN" "http://127.0.0.1:$port/v1/risk?$1") || it_fail "curl failed for $1"
   status=${body##*$'\n'}
   body=${body%$'\n'*}
 }

@@ -111,14 +111,28 @@ for k in "pn:$hM:$hA" "pn:$hM:$hB" "pn:$hM:$hC" "pn:$hA:$hA"; do
   grep -qx "$k" "$IT_DIR/index_keys.txt" || it_fail "no $k on $IT_TOPIC_gb_index"
 done
 
-# The same figures through the statistics API, per station and in total.
-api=$(curl -sf "http://127.0.0.1:$port/v1/stats/stations/st-a") || it_fail "GET /v1/stats/stations/st-a failed"
+# The same figures through the statistics API, per station and in total,
+# for a bureau administrator; an officer of st-b sees st-b's only.
+IT_HTTP=$port
+it_token officer-b st-b
+OB=$IT_TOKEN
+it_token analyst "" bureau_admin
+auth=(-H "Authorization: Bearer $IT_TOKEN")
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OB" "http://127.0.0.1:$port/v1/stats/stations/st-a")" = 403 ] ||
+  it_fail "an officer of st-b read st-a's statistics"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OB" "http://127.0.0.1:$port/v1/stats")" = 403 ] ||
+  it_fail "an officer read every unit's statistics"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OB" "http://127.0.0.1:$port/v1/stats/stations/st-b")" = 200 ] ||
+  it_fail "an officer of st-b could not read st-b's statistics"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/stats")" = 401 ] ||
+  it_fail "statistics answered without a token"
+api=$(curl -sf "${auth[@]}" "http://127.0.0.1:$port/v1/stats/stations/st-a") || it_fail "GET /v1/stats/stations/st-a failed"
 for w in '"registered":2' '"followers":1' '"protected":9' '"registrations":1' '"id":"st-a"'; do
   [[ $api == *"$w"* ]] || it_fail "station stats lack $w: $api"
 done
-all=$(curl -sf "http://127.0.0.1:$port/v1/stats") || it_fail "GET /v1/stats failed"
+all=$(curl -sf "${auth[@]}" "http://127.0.0.1:$port/v1/stats") || it_fail "GET /v1/stats failed"
 [[ $all == *'"total":{"followers":3,"registered":3,"protected":11'* ]] || it_fail "bureau totals: $all"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/stats/stations/nope")" = 404 ] ||
+[ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "http://127.0.0.1:$port/v1/stats/stations/nope")" = 404 ] ||
   it_fail "unknown station is not 404"
 
 # No phone number in the clear, anywhere in Redis.
