@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
   notifier_api_stations_register(&n);
   notifier_api_stats_register(&n);
   notifier_api_accounts_register(&n);
+  notifier_workflow_register(&n);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
 
   uv_signal_init(n.loop, &n.sigterm);

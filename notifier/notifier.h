@@ -42,5 +42,6 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud);
 void notifier_api_risk_register(notifier_t *n); /* api_risk.c: GET /v1/risk */
 void notifier_api_stations_register(notifier_t *n); /* api_stations.c: GET /v1/stations... */
 void notifier_api_stats_register(notifier_t *n);    /* api_stats.c: GET /v1/stats... */
+void notifier_workflow_register(notifier_t *n);     /* workflow.c: claim, release */
 
 #endif
