@@ -1,14 +1,18 @@
-/* The alert workflow (docs/API.md, "Alert workflow"), first steps:
+/* The alert workflow (docs/API.md, "Alert workflow"):
  *   POST /v1/alerts/:id/claim     new -> claimed by exactly one officer
  *   POST /v1/alerts/:id/release   claimed -> new (the claimer, or a station
  *                                 or bureau administrator)
+ *   POST /v1/alerts/:id/resolve   claimed -> resolved, with the dissuasion record
+ *   POST /v1/alerts/:id/dispute   new|claimed -> disputed, with the reason
  * The alert is the station's copy (al:{st:<station>}:<id>); the station is
  * the caller's own, or ?station= for a bureau administrator. Each change is
  * one Lua script: it checks and changes the state, appends to the station's
  * audit trail (audit:{st:<station>}, who, what, when) and to its push feed,
  * so every connected device of the station learns at once who has it. */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
@@ -22,28 +26,96 @@
 
 
 /* KEYS: alert, feed, audit. ARGV: action, account, now_ms, feed maxlen,
- * is_admin (1/0), alert id. */
+ * is_admin (1/0), alert id, details (JSON text: the dissuasion record or
+ * the dispute, "" otherwise).
+ * Transitions: claim new -> claimed; release claimed -> new; resolve
+ * claimed -> resolved; dispute new|claimed -> disputed. Release and resolve
+ * are the claimer's (or an administrator's). */
 static const char workflow_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end\n"
     "local st = redis.call('HMGET', KEYS[1], 'state', 'claimed_by')\n"
     "local state, by = st[1] or 'new', st[2] or ''\n"
-    "if ARGV[1] == 'claim' then\n"
+    "local a, who, now = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local mine = by == who or ARGV[5] == '1'\n"
+    "if a == 'claim' then\n"
     "  if state ~= 'new' then return {'conflict', state, by} end\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[2], 'claimed_ms', ARGV[3])\n"
-    "  state, by = 'claimed', ARGV[2]\n"
-    "else\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', who, 'claimed_ms', now)\n"
+    "  state, by = 'claimed', who\n"
+    "elseif a == 'release' or a == 'resolve' then\n"
     "  if state ~= 'claimed' then return {'conflict', state, by} end\n"
-    "  if by ~= ARGV[2] and ARGV[5] ~= '1' then return {'forbidden', state, by} end\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'new', 'claimed_by', '', 'released_ms', ARGV[3])\n"
-    "  state, by = 'new', ''\n"
+    "  if not mine then return {'forbidden', state, by} end\n"
+    "  if a == 'release' then\n"
+    "    redis.call('HSET', KEYS[1], 'state', 'new', 'claimed_by', '', 'released_ms', now)\n"
+    "    state, by = 'new', ''\n"
+    "  else\n"
+    "    redis.call('HSET', KEYS[1], 'state', 'resolved', 'resolved_by', who, 'resolved_ms', now,"
+    " 'record', ARGV[7])\n"
+    "    state = 'resolved'\n"
+    "  end\n"
+    "elseif a == 'dispute' then\n"
+    "  if state ~= 'new' and state ~= 'claimed' then return {'conflict', state, by} end\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'disputed', 'disputed_by', who, 'disputed_ms', now,"
+    " 'dispute', ARGV[7])\n"
+    "  state = 'disputed'\n"
+    "else\n"
+    "  return {'missing'}\n"
     "end\n"
-    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[6], 'action',"
-    " ARGV[1], 'by', ARGV[2], 'at', ARGV[3])\n"
-    "local data = cjson.encode({alert_id = ARGV[6], action = ARGV[1], by = ARGV[2],"
-    " state = state, claimed_by = by})\n"
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[6], 'action', a,"
+    " 'by', who, 'at', now, 'details', ARGV[7])\n"
+    "local ev = {alert_id = ARGV[6], action = a, by = who, state = state, claimed_by = by}\n"
+    "if ARGV[7] ~= '' then ev.details = cjson.decode(ARGV[7]) end\n"
+    "local data = cjson.encode(ev)\n"
     "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'event',"
     " 'alert.workflow', 'json', data)\n"
     "return {'ok', state, by, id, data}\n";
+
+/* The dissuasion record of a resolve, checked: method, outcome, amount
+ * (when money was already transferred), notes. Returns the JSON to store,
+ * or NULL with *why. */
+static char *record_json(const json_t *in, const char **why) {
+  static const char *const methods[] = {"call", "visit", "reached_family", NULL};
+  static const char *const outcomes[] = {"dissuaded", "could_not_reach", "money_transferred",
+                                         "not_fraud", NULL};
+  const char *method = json_string_value(json_object_get(in, "method"));
+  const char *outcome = json_string_value(json_object_get(in, "outcome"));
+  const char *notes = json_string_value(json_object_get(in, "notes"));
+  json_t *amount = json_object_get(in, "amount");
+  int ok = 0;
+  for (int i = 0; method && methods[i]; i++) ok |= !strcmp(method, methods[i]);
+  if (!ok) return *why = "method: call, visit or reached_family", NULL;
+  ok = 0;
+  for (int i = 0; outcome && outcomes[i]; i++) ok |= !strcmp(outcome, outcomes[i]);
+  if (!ok) return *why = "outcome: dissuaded, could_not_reach, money_transferred or not_fraud", NULL;
+  bool money = !strcmp(outcome, "money_transferred");
+  if (money && (!json_is_number(amount) || json_number_value(amount) <= 0))
+    return *why = "amount: the sum transferred, in yuan, when the outcome is money_transferred", NULL;
+  if (notes && strlen(notes) > 2000) return *why = "notes: at most 2000 bytes", NULL;
+  json_t *o = json_pack("{s:s, s:s, s:s}", "method", method, "outcome", outcome, "notes",
+                        notes ? notes : "");
+  if (money) json_object_set_new(o, "amount", json_real(json_number_value(amount)));
+  char *s = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  return s;
+}
+
+static char *dispute_json(const json_t *in, const char **why) {
+  static const char *const reasons[] = {"wrong_station", "not_fraud", "duplicate", NULL};
+  const char *reason = json_string_value(json_object_get(in, "reason"));
+  const char *station = json_string_value(json_object_get(in, "station_id"));
+  const char *notes = json_string_value(json_object_get(in, "notes"));
+  int ok = 0;
+  for (int i = 0; reason && reasons[i]; i++) ok |= !strcmp(reason, reasons[i]);
+  if (!ok) return *why = "reason: wrong_station, not_fraud or duplicate", NULL;
+  if (!strcmp(reason, "wrong_station") && (!station || !gb_account_id_valid(station)))
+    return *why = "station_id: the right station, for reason wrong_station", NULL;
+  if (notes && strlen(notes) > 2000) return *why = "notes: at most 2000 bytes", NULL;
+  json_t *o = json_pack("{s:s, s:s?, s:s}", "reason", reason, "station_id",
+                        !strcmp(reason, "wrong_station") ? station : NULL, "notes",
+                        notes ? notes : "");
+  char *s = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  return s;
+}
 
 static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
   gb_auth_t a;
@@ -62,6 +134,21 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
     respond_error(req, 404, "no such alert at station %s", station);
     return;
   }
+  char *details = NULL;
+  if (!strcmp(action, "resolve") || !strcmp(action, "dispute")) {
+    size_t len;
+    const char *body = gb_http_req_body(req, &len);
+    json_error_t je;
+    json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    const char *why = "the body is not a JSON object";
+    if (json_is_object(in))
+      details = !strcmp(action, "resolve") ? record_json(in, &why) : dispute_json(in, &why);
+    json_decref(in);
+    if (!details) {
+      respond_error(req, 400, "%s", why);
+      return;
+    }
+  }
   char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kaud[GB_KEY_MAX], now[24], maxlen[16];
   snprintf(kaud, sizeof(kaud), "%saudit:{st:%s}", n->prefix, station);
   snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
@@ -69,8 +156,9 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
   bool admin = a.account.role != GB_ROLE_OFFICER;
   const char *argv[] = {"EVAL", workflow_lua, "3", gb_key_alert(ka, n->prefix, station, id),
                         gb_key_feed(kf, n->prefix, station), kaud, action, a.account.id, now,
-                        maxlen, admin ? "1" : "0", id};
-  redisReply *r = gb_redis_commandargv(n->redis, 12, argv, NULL);
+                        maxlen, admin ? "1" : "0", id, details ? details : ""};
+  redisReply *r = gb_redis_commandargv(n->redis, 13, argv, NULL);
+  free(details);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
       r->element[0]->type != REDIS_REPLY_STRING) {
     if (r) freeReplyObject(r);
@@ -85,7 +173,7 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
     const char *by = r->elements > 2 ? r->element[2]->str : "";
     json_t *o = json_pack("{s:s, s:s, s:s?}", "error",
                           !strcmp(verdict, "forbidden") ? "only the officer who claimed it, or an "
-                                                          "administrator, may release it"
+                                                          "administrator, may do that"
                           : by && *by ? "already claimed" : "not in a state that allows it",
                           "state", state, "claimed_by", by && *by ? by : NULL);
     respond_json(req, !strcmp(verdict, "forbidden") ? 403 : 409, o);
@@ -103,8 +191,12 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
 
 static void on_claim(gb_http_req_t *req, void *ud) { act(req, ud, "claim"); }
 static void on_release(gb_http_req_t *req, void *ud) { act(req, ud, "release"); }
+static void on_resolve(gb_http_req_t *req, void *ud) { act(req, ud, "resolve"); }
+static void on_dispute(gb_http_req_t *req, void *ud) { act(req, ud, "dispute"); }
 
 void notifier_workflow_register(notifier_t *n) {
   gb_http_route(n->http, "POST", "/v1/alerts/:id/claim", on_claim, n);
   gb_http_route(n->http, "POST", "/v1/alerts/:id/release", on_release, n);
+  gb_http_route(n->http, "POST", "/v1/alerts/:id/resolve", on_resolve, n);
+  gb_http_route(n->http, "POST", "/v1/alerts/:id/dispute", on_dispute, n);
 }

@@ -59,9 +59,34 @@ code() { curl -s -o "$IT_DIR/body" -w '%{http_code}' -X POST -H "Authorization: 
 it_station st-2 "湖里派出所" 24.5122 118.1462
 it_token officer-x st-2
 [ "$(code "$IT_TOKEN" claim)" = 404 ] || it_fail "an officer of st-2 reached st-1's alert: $(cat "$IT_DIR/body")"
+# The dissuasion record: only the claimer files it, and it must say how and
+# with what outcome; then the alert is resolved and stays so.
+body() { curl -s -o "$IT_DIR/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $1" \
+  -H 'content-type: application/json' -d "$3" "$api/v1/alerts/$alert/$2"; }
+rec='{"method":"call","outcome":"dissuaded","notes":"本人接听，已劝阻"}'
+[ "$(body "${tokens[$wi]}" resolve "$rec")" = 403 ] || it_fail "a non-claimer resolved it: $(cat "$IT_DIR/body")"
+[ "$(body "${tokens[$other]}" resolve '{"method":"call","outcome":"money_transferred"}')" = 400 ] ||
+  it_fail "a transfer without an amount was accepted: $(cat "$IT_DIR/body")"
+[ "$(body "${tokens[$other]}" resolve "$rec")" = 200 ] || it_fail "the claimer could not resolve it: $(cat "$IT_DIR/body")"
+jq -e '.state == "resolved" and .details.outcome == "dissuaded"' "$IT_DIR/body" >/dev/null || it_fail "resolve: $(cat "$IT_DIR/body")"
+resolved() { grep -q '"action":"resolve"' "$IT_DIR/device.out" 2>/dev/null; }
+gb_wait_until 10 "the record on the station's device" resolved || it_fail "the device was not told of the record"
+[ "$(code "${tokens[$wi]}" claim)" = 409 ] || it_fail "a resolved alert was claimed: $(cat "$IT_DIR/body")"
+[ "$(body "${tokens[$wi]}" dispute '{"reason":"not_fraud"}')" = 409 ] || it_fail "a resolved alert was disputed: $(cat "$IT_DIR/body")"
+# A second alert, disputed as another station's: the reason is required and
+# recorded.
+it_produce "$IT_TOPIC_gb_registry" 13900000032 '{"request_id":"r2","op":"register","registrant":"13900000032","station_id":"st-1"}'
+it_wait_log matcher 'registry.applied request_id=r2 op=register accepted=yes' 30 "second registration"
+it_call race-2 +8617000000000 13900000032 300
+it_wait_alert device +8613900000032 '.revision == 1' 60 "the second alert"
+alert=$(it_alerts_for device +8613900000032 | jq -r .alert_id | head -1)
+[ "$(body "${tokens[0]}" dispute '{"reason":"wrong_station"}')" = 400 ] || it_fail "a wrong_station dispute without the station: $(cat "$IT_DIR/body")"
+[ "$(body "${tokens[0]}" dispute '{"reason":"wrong_station","station_id":"st-2","notes":"lives in 湖里"}')" = 200 ] ||
+  it_fail "the dispute: $(cat "$IT_DIR/body")"
+jq -e '.state == "disputed" and .details.station_id == "st-2"' "$IT_DIR/body" >/dev/null || it_fail "dispute: $(cat "$IT_DIR/body")"
 # The audit trail holds every change, with who and when.
 n=$(redis-cli -p "$IT_REDIS_PORT" XLEN "${IT_PREFIX}audit:{st:st-1}")
-[ "$n" = 3 ] || it_fail "want 3 audit entries (claim, release, claim), got $n"
+[ "$n" = 5 ] || it_fail "want 5 audit entries (claim, release, claim, resolve, dispute), got $n"
 
 IT_OK=1
-gb_log "PASS: 50 officers claimed at once: 1 won ($winner), 49 were told; release and re-claim; audit holds 3 entries"
+gb_log "PASS: 50 officers claimed at once: 1 won ($winner), 49 were told; release, re-claim, the dissuasion record, a dispute; audit holds 5 entries"
