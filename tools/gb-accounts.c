@@ -22,6 +22,7 @@
 #include "gb/log.h"
 #include "gb/redis.h"
 #include "gb/stations.h"
+#include "toolredis.h"
 
 #define EXIT_REDIS 1
 #define EXIT_USAGE 2
@@ -182,10 +183,6 @@ int main(int argc, char **argv) {
   memset(&a, 0, sizeof(a));
   int rc = parse_args(&a, argc, argv);
   if (rc) return rc;
-  if (!a.redis_url) a.redis_url = getenv("GB_REDIS_URL");
-  if (!a.redis_url || !*a.redis_url) a.redis_url = "redis://127.0.0.1:6379";
-  if (!a.prefix) a.prefix = getenv("GB_REDIS_PREFIX");
-  if (!a.prefix) a.prefix = "gb:";
   static const struct {
     const char *name;
     int (*fn)(const args_t *, gb_redis_t *);
@@ -199,14 +196,8 @@ int main(int argc, char **argv) {
     say("unknown command \"%s\" (see --help)", a.pos[0]);
     return EXIT_USAGE;
   }
-  gb_log_init("gb-accounts", GB_LOG_ERROR);
-  char errstr[512];
   gb_redis_t *r = NULL;
-  int err = gb_redis_connect(&r, a.redis_url, 2000, 2000, errstr, sizeof(errstr));
-  if (err) {
-    say("%s", errstr);
-    return err == GB_EINVAL ? EXIT_USAGE : EXIT_REDIS;
-  }
+  if ((rc = tool_redis_open("gb-accounts", &a.redis_url, &a.prefix, 2000, &r)) != 0) return rc;
   rc = cmds[k].fn(&a, r);
   gb_redis_free(r);
   return rc;

@@ -28,6 +28,7 @@
 #include "gb/log.h"
 #include "gb/redis.h"
 #include "csvrows.h"
+#include "toolredis.h"
 #include "gb/stations.h"
 
 #define EXIT_REDIS 1
@@ -648,11 +649,6 @@ int main(int argc, char **argv) {
   a.timeout_ms = 2000;
   int rc = parse_args(&a, argc, argv);
   if (rc) return rc;
-  if (!a.redis_url) a.redis_url = getenv("GB_REDIS_URL");
-  if (!a.redis_url || !*a.redis_url) a.redis_url = "redis://127.0.0.1:6379";
-  if (!a.prefix) a.prefix = getenv("GB_REDIS_PREFIX");
-  if (!a.prefix) a.prefix = "gb:";
-
   static const struct {
     const char *name;
     int (*fn)(const args_t *, gb_redis_t *);
@@ -665,17 +661,9 @@ int main(int argc, char **argv) {
   while (k < ncmds && strcmp(cmds[k].name, a.pos[0]) != 0) k++;
   if (k == ncmds) return say_usage("unknown command \"%s\"", a.pos[0]);
 
-  /* The wrapper's own warnings (a dropped connection) would only repeat
-   * what the command reports. */
-  gb_log_init("gb-stations", GB_LOG_ERROR);
-  char errstr[512];
   gb_redis_t *r = NULL;
-  int err = gb_redis_connect(&r, a.redis_url, (int)a.timeout_ms, (int)a.timeout_ms, errstr,
-                             sizeof(errstr));
-  if (err) {
-    say("%s", errstr);
-    return err == GB_EINVAL ? EXIT_USAGE : EXIT_REDIS;
-  }
+  if ((rc = tool_redis_open("gb-stations", &a.redis_url, &a.prefix, (int)a.timeout_ms, &r)) != 0)
+    return rc;
   rc = cmds[k].fn(&a, r);
   gb_redis_free(r);
   if (fflush(stdout) != 0 && !rc) {
