@@ -4,6 +4,8 @@
  *                                 or bureau administrator)
  *   POST /v1/alerts/:id/resolve   claimed -> resolved, with the dissuasion record
  *   POST /v1/alerts/:id/dispute   new|claimed -> disputed, with the reason
+ *   POST /v1/alerts/:id/settle    disputed -> new (rejected), resolved, or reassigned:
+ *                                 the right station gets its own copy, as new
  * The alert is the station's copy (al:{st:<station>}:<id>); the station is
  * the caller's own, or ?station= for a bureau administrator. Each change is
  * one Lua script: it checks and changes the state, appends to the station's
@@ -52,6 +54,27 @@ static const char workflow_lua[] =
     " 'record', ARGV[7])\n"
     "    state = 'resolved'\n"
     "  end\n"
+    "elseif a == 'settle' then\n"
+    /* A station administrator settles a dispute: reject puts the alert
+     * back to new; uphold resolves it (not fraud, duplicate) or, for the
+     * wrong station, marks it reassigned (notifier then gives the right
+     * station its own copy, as new). */
+    "  if state ~= 'disputed' then return {'conflict', state, by} end\n"
+    "  if ARGV[5] ~= '1' then return {'forbidden', state, by} end\n"
+    "  local d = cjson.decode(redis.call('HGET', KEYS[1], 'dispute') or '{}')\n"
+    "  local decision = cjson.decode(ARGV[7]).decision\n"
+    "  if decision == 'reject' then\n"
+    "    state, by = 'new', ''\n"
+    "    redis.call('HSET', KEYS[1], 'state', state, 'claimed_by', '')\n"
+    "  elseif d.reason == 'wrong_station' then\n"
+    "    state = 'reassigned'\n"
+    "    redis.call('HSET', KEYS[1], 'state', state, 'reassigned_to', d.station_id)\n"
+    "  else\n"
+    "    state = 'resolved'\n"
+    "    redis.call('HSET', KEYS[1], 'state', state, 'resolved_by', who, 'resolved_ms', now,"
+    " 'record', cjson.encode({outcome = d.reason, settled = true}))\n"
+    "  end\n"
+    "  redis.call('HSET', KEYS[1], 'settled_by', who, 'settled_ms', now)\n"
     "elseif a == 'dispute' then\n"
     "  if state ~= 'new' and state ~= 'claimed' then return {'conflict', state, by} end\n"
     "  redis.call('HSET', KEYS[1], 'state', 'disputed', 'disputed_by', who, 'disputed_ms', now,"
@@ -64,10 +87,13 @@ static const char workflow_lua[] =
     " 'by', who, 'at', now, 'details', ARGV[7])\n"
     "local ev = {alert_id = ARGV[6], action = a, by = who, state = state, claimed_by = by}\n"
     "if ARGV[7] ~= '' then ev.details = cjson.decode(ARGV[7]) end\n"
+    "if a == 'settle' then ev.dispute = cjson.decode(redis.call('HGET', KEYS[1], 'dispute') or"
+    " '{}') end\n"
     "local data = cjson.encode(ev)\n"
     "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'event',"
     " 'alert.workflow', 'json', data)\n"
-    "return {'ok', state, by, id, data}\n";
+    "return {'ok', state, by, id, data, redis.call('HGET', KEYS[1], 'json') or '',"
+    " redis.call('HGET', KEYS[1], 'revision') or '1'}\n";
 
 /* The dissuasion record of a resolve, checked: method, outcome, amount
  * (when money was already transferred), notes. Returns the JSON to store,
@@ -98,6 +124,16 @@ static char *record_json(const json_t *in, const char **why) {
   return s;
 }
 
+static char *settle_json(const json_t *in, const char **why) {
+  const char *d = json_string_value(json_object_get(in, "decision"));
+  if (!d || (strcmp(d, "uphold") != 0 && strcmp(d, "reject") != 0))
+    return *why = "decision: uphold or reject", NULL;
+  json_t *o = json_pack("{s:s}", "decision", d);
+  char *s = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  return s;
+}
+
 static char *dispute_json(const json_t *in, const char **why) {
   static const char *const reasons[] = {"wrong_station", "not_fraud", "duplicate", NULL};
   const char *reason = json_string_value(json_object_get(in, "reason"));
@@ -115,6 +151,34 @@ static char *dispute_json(const json_t *in, const char **why) {
   char *s = json_dumps(o, JSON_COMPACT);
   json_decref(o);
   return s;
+}
+
+/* Gives the station the dispute named its own copy of the alert, as new. */
+static int reassign(notifier_t *n, const char *id, const char *json, uint32_t revision,
+                    const char *event) {
+  json_t *ev = json_loads(event, 0, NULL);
+  const char *to = json_string_value(json_object_get(json_object_get(ev, "dispute"), "station_id"));
+  json_t *alert = json_loads(json, 0, NULL);
+  char *copy = NULL;
+  int err = GB_EIO;
+  if (to && alert) {
+    json_object_set_new(alert, "station_id", json_string(to));
+    copy = json_dumps(alert, JSON_COMPACT);
+  }
+  char fid[48];
+  const char *what = "alert";
+  if (copy) {
+    int stored = feed_store(n->redis, n->prefix, to, id, revision, copy, fid, sizeof(fid), &what);
+    if (stored >= 0) err = 0;
+    if (stored == 1) {
+      int devices = hub_broadcast(&n->hub, to, fid, what, copy, strlen(copy));
+      gb_info("alert.reassigned", "alert=%s to=%s devices=%d", id, to, devices);
+    }
+  }
+  free(copy);
+  json_decref(alert);
+  json_decref(ev);
+  return err;
 }
 
 static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
@@ -135,14 +199,16 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
     return;
   }
   char *details = NULL;
-  if (!strcmp(action, "resolve") || !strcmp(action, "dispute")) {
+  if (!strcmp(action, "resolve") || !strcmp(action, "dispute") || !strcmp(action, "settle")) {
     size_t len;
     const char *body = gb_http_req_body(req, &len);
     json_error_t je;
     json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     const char *why = "the body is not a JSON object";
     if (json_is_object(in))
-      details = !strcmp(action, "resolve") ? record_json(in, &why) : dispute_json(in, &why);
+      details = !strcmp(action, "resolve")   ? record_json(in, &why)
+                : !strcmp(action, "dispute") ? dispute_json(in, &why)
+                                             : settle_json(in, &why);
     json_decref(in);
     if (!details) {
       respond_error(req, 400, "%s", why);
@@ -177,11 +243,21 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
                           : by && *by ? "already claimed" : "not in a state that allows it",
                           "state", state, "claimed_by", by && *by ? by : NULL);
     respond_json(req, !strcmp(verdict, "forbidden") ? 403 : 409, o);
-  } else if (r->elements >= 5) {
+  } else if (r->elements >= 7) {
     const char *fid = r->element[3]->str, *data = r->element[4]->str;
     int devices = hub_broadcast(&n->hub, station, fid, "alert.workflow", data, strlen(data));
     gb_info("alert.workflow", "alert=%s station=%s action=%s by=%s devices=%d", id, station,
             action, a.account.id, devices);
+    if (!strcmp(r->element[1]->str, "reassigned") &&
+        reassign(n, id, r->element[5]->str, (uint32_t)atoi(r->element[6]->str), data) != 0) {
+      /* The old station's copy says reassigned; the new one is missing.
+       * Settling again is refused (not disputed), so say it plainly. */
+      gb_error("alert.reassign_failed", "alert=%s from=%s", id, station);
+      respond_error(req, 503, "reassigned, but the new station's copy could not be stored; "
+                    "ask a bureau administrator");
+      freeReplyObject(r);
+      return;
+    }
     gb_http_respond(req, 200, "application/json", NULL, data, strlen(data));
   } else {
     respond_error(req, 503, "alerts unavailable; try again");
@@ -193,10 +269,12 @@ static void on_claim(gb_http_req_t *req, void *ud) { act(req, ud, "claim"); }
 static void on_release(gb_http_req_t *req, void *ud) { act(req, ud, "release"); }
 static void on_resolve(gb_http_req_t *req, void *ud) { act(req, ud, "resolve"); }
 static void on_dispute(gb_http_req_t *req, void *ud) { act(req, ud, "dispute"); }
+static void on_settle(gb_http_req_t *req, void *ud) { act(req, ud, "settle"); }
 
 void notifier_workflow_register(notifier_t *n) {
   gb_http_route(n->http, "POST", "/v1/alerts/:id/claim", on_claim, n);
   gb_http_route(n->http, "POST", "/v1/alerts/:id/release", on_release, n);
   gb_http_route(n->http, "POST", "/v1/alerts/:id/resolve", on_resolve, n);
   gb_http_route(n->http, "POST", "/v1/alerts/:id/dispute", on_dispute, n);
+  gb_http_route(n->http, "POST", "/v1/alerts/:id/settle", on_settle, n);
 }

@@ -84,9 +84,21 @@ alert=$(it_alerts_for device +8613900000032 | jq -r .alert_id | head -1)
 [ "$(body "${tokens[0]}" dispute '{"reason":"wrong_station","station_id":"st-2","notes":"lives in 湖里"}')" = 200 ] ||
   it_fail "the dispute: $(cat "$IT_DIR/body")"
 jq -e '.state == "disputed" and .details.station_id == "st-2"' "$IT_DIR/body" >/dev/null || it_fail "dispute: $(cat "$IT_DIR/body")"
+# A station administrator settles it: st-2 gets the alert as new, on its
+# devices, and its officer takes it.
+x_token=$IT_TOKEN
+it_device device2 st-2
+[ "$(body "${tokens[0]}" settle '{"decision":"uphold"}')" = 403 ] || it_fail "an officer settled a dispute: $(cat "$IT_DIR/body")"
+it_token sa-1 st-1 station_admin
+[ "$(body "$IT_TOKEN" settle '{"decision":"maybe"}')" = 400 ] || it_fail "a settle without a decision: $(cat "$IT_DIR/body")"
+[ "$(body "$IT_TOKEN" settle '{"decision":"uphold"}')" = 200 ] || it_fail "the settle: $(cat "$IT_DIR/body")"
+jq -e '.state == "reassigned"' "$IT_DIR/body" >/dev/null || it_fail "settle: $(cat "$IT_DIR/body")"
+it_wait_alert device2 +8613900000032 '.station_id == "st-2"' 10 "the reassigned alert on st-2"
+[ "$(code "$x_token" claim)" = 200 ] || it_fail "st-2's officer could not claim the reassigned alert: $(cat "$IT_DIR/body")"
+[ "$(code "${tokens[0]}" claim)" = 409 ] || it_fail "st-1's copy is still claimable: $(cat "$IT_DIR/body")"
 # The audit trail holds every change, with who and when.
 n=$(redis-cli -p "$IT_REDIS_PORT" XLEN "${IT_PREFIX}audit:{st:st-1}")
-[ "$n" = 5 ] || it_fail "want 5 audit entries (claim, release, claim, resolve, dispute), got $n"
+[ "$n" = 6 ] || it_fail "want 6 audit entries (claim, release, claim, resolve, dispute, settle), got $n"
 
 IT_OK=1
-gb_log "PASS: 50 officers claimed at once: 1 won ($winner), 49 were told; release, re-claim, the dissuasion record, a dispute; audit holds 5 entries"
+gb_log "PASS: 50 officers claimed at once: 1 won ($winner), 49 were told; release, re-claim, the dissuasion record, a dispute settled by reassignment to st-2; st-1's audit holds 6 entries"
