@@ -52,6 +52,9 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m) {
     gb_debug("alert.duplicate", "alert=%s station=%s", a->alert_id, a->station_id);
     goto out;
   }
+  /* A first arrival starts the clock of its escalation. */
+  if (!strcmp(event, "alert") && (err = escalation_schedule(n, a->station_id, a->alert_id, 1)) != 0)
+    goto out;
   int devices = hub_broadcast(&n->hub, a->station_id, id, event, json, strlen(json));
   n->alerts_pushed++;
   gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d",

@@ -14,6 +14,9 @@ static const gb_opt_t notifier_opts[] = {
      "Kafka consumer group of notifier workers."},
     {"http.host", GB_OPT_STRING, "127.0.0.1", 0, 0, "Address the HTTP API listens on."},
     {"http.port", GB_OPT_INT, "8080", 0, 65535, "Port of the HTTP API; 0 picks a free one."},
+    {"notifier.escalate-after-s", GB_OPT_INT, "300", 1, 86400,
+     "An alert nobody claimed this long after it arrived is pushed again and raised to the "
+     "station administrator; as long again, to the bureau."},
     {"http.max-connections", GB_OPT_INT, "10000", 1, 1000000,
      "Most open HTTP connections (devices included); more are refused with 503."},
     GB_OPT_END,
@@ -61,6 +64,8 @@ int main(int argc, char **argv) {
   notifier_api_accounts_register(&n);
   notifier_workflow_register(&n);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
+  n.escalate_ms = gb_config_int(cfg, "notifier.escalate-after-s") * 1000;
+  if (notifier_escalation_start(&n) != 0) gb_service_die("timer", "escalation timer");
 
   uv_signal_init(n.loop, &n.sigterm);
   uv_signal_init(n.loop, &n.sigint);
@@ -74,6 +79,7 @@ int main(int argc, char **argv) {
   /* Every handled alert is committed as it is handled; closing the consumer
    * leaves the group, closing the server ends the devices' streams (they
    * reconnect elsewhere and resume). */
+  notifier_escalation_stop(&n);
   notifier_consumer_stop(&n);
   gb_http_server_close(n.http);
   uv_close((uv_handle_t *)&n.sigterm, NULL);

@@ -26,6 +26,8 @@ typedef struct notifier {
   int wake_fds[2];
   uv_poll_t wake;
   uv_timer_t poll_timer;
+  uv_timer_t escalate_timer;
+  int64_t escalate_ms; /* notifier.escalate-after-s */
   uv_signal_t sigterm, sigint;
   int stopping;
   int exit_code;
@@ -43,5 +45,10 @@ void notifier_api_risk_register(notifier_t *n); /* api_risk.c: GET /v1/risk */
 void notifier_api_stations_register(notifier_t *n); /* api_stations.c: GET /v1/stations... */
 void notifier_api_stats_register(notifier_t *n);    /* api_stats.c: GET /v1/stats... */
 void notifier_workflow_register(notifier_t *n);     /* workflow.c: claim, release */
+/* escalation.c: unclaimed alerts raised to the station admin, then the bureau. */
+int notifier_escalation_start(notifier_t *n);
+void notifier_escalation_stop(notifier_t *n);
+/* Schedules the level's escalation of a station's new alert. 0 or GB_EIO. */
+int escalation_schedule(notifier_t *n, const char *station, const char *id, int level);
 
 #endif

@@ -170,6 +170,7 @@ static int reassign(notifier_t *n, const char *id, const char *json, uint32_t re
   if (copy) {
     int stored = feed_store(n->redis, n->prefix, to, id, revision, copy, fid, sizeof(fid), &what);
     if (stored >= 0) err = 0;
+    if (stored == 1 && !strcmp(what, "alert")) escalation_schedule(n, to, id, 1);
     if (stored == 1) {
       int devices = hub_broadcast(&n->hub, to, fid, what, copy, strlen(copy));
       gb_info("alert.reassigned", "alert=%s to=%s devices=%d", id, to, devices);

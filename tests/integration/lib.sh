@@ -138,7 +138,7 @@ it_produce() {
 
 # it_stack [MATCHER_OPTION...]: ingest, matcher (debug log) and notifier on
 # this test's topics, each assigned its partitions; IT_HTTP is notifier's
-# port. Needs it_redis, it_hash_key and it_topics first.
+# port; IT_NOTIFIER_ARGS adds options to notifier. Needs it_env first.
 it_stack() {
   IT_HTTP=$(gb_free_port)
   it_service_args
@@ -146,7 +146,7 @@ it_stack() {
   it_start matcher matcher/matcher "${IT_ARGS[@]}" --log.level=debug --matcher.group="m$IT_SUFFIX" \
     --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" --admin.port=0 "$@"
   it_start notifier notifier/notifier "${IT_ARGS[@]}" --notifier.group="n$IT_SUFFIX" \
-    --http.port="$IT_HTTP"
+    --http.port="$IT_HTTP" ${IT_NOTIFIER_ARGS:-}
   it_wait_log ingest "kafka.assigned topic=$IT_TOPIC_gb_calls" 60 "ingest assignment"
   it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_events" 60 "matcher assignment"
   it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"

@@ -1,0 +1,110 @@
+/* Escalation (docs/API.md, "Escalation"): an alert nobody has claimed
+ * notifier.escalate-after-s after it reached its station is pushed again
+ * to the station's devices and raised to the station administrator
+ * (level 1); still unclaimed as long again, to the bureau (level 2).
+ *
+ * Due escalations wait in one sorted set (<p>due: "<station>|<alert>|<level>"
+ * by due time). Every notifier worker looks once a second; taking the due
+ * ones is one script, so each is handled by exactly one worker. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "gb/err.h"
+#include "gb/keys.h"
+#include "gb/log.h"
+#include "gb/timeparse.h"
+#include "notifier.h"
+
+#define TAKE_MAX 100
+
+static const char take_lua[] =
+    "local m = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])\n"
+    "if #m > 0 then redis.call('ZREM', KEYS[1], unpack(m)) end\n"
+    "return m\n";
+
+/* KEYS: alert, feed, audit. ARGV: level, now_ms, feed maxlen, alert id, to. */
+static const char escalate_lua[] =
+    "if redis.call('HGET', KEYS[1], 'state') ~= 'new' then return {'done'} end\n"
+    "redis.call('HSET', KEYS[1], 'escalated', ARGV[1], 'escalated_ms', ARGV[2])\n"
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
+    " 'escalate', 'by', 'notifier', 'at', ARGV[2], 'details', ARGV[5])\n"
+    "local a = cjson.decode(redis.call('HGET', KEYS[1], 'json') or '{}')\n"
+    "a.escalation = {level = tonumber(ARGV[1]), to = ARGV[5]}\n"
+    "local data = cjson.encode(a)\n"
+    "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event',"
+    " 'alert.escalated', 'json', data)\n"
+    "return {'ok', id, data}\n";
+
+static void due_key(char *out, const char *prefix) { snprintf(out, GB_KEY_MAX, "%sdue", prefix); }
+
+int escalation_schedule(notifier_t *n, const char *station, const char *id, int level) {
+  char k[GB_KEY_MAX], member[160], due[24];
+  due_key(k, n->prefix);
+  snprintf(member, sizeof(member), "%s|%s|%d", station, id, level);
+  snprintf(due, sizeof(due), "%lld", (long long)(gb_now_ms() + n->escalate_ms));
+  redisReply *r = gb_redis_command(n->redis, "ZADD %s NX %s %s", k, due, member);
+  int ok = r && r->type == REDIS_REPLY_INTEGER;
+  if (r) freeReplyObject(r);
+  return ok ? 0 : GB_EIO;
+}
+
+static void escalate(notifier_t *n, const char *member) {
+  char station[80], id[80];
+  int level = 0;
+  if (sscanf(member, "%79[^|]|%79[^|]|%d", station, id, &level) != 3) return;
+  const char *to = level >= 2 ? "bureau" : "station_admin";
+  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kaud[GB_KEY_MAX], lv[8], now[24], maxlen[16];
+  snprintf(kaud, sizeof(kaud), "%saudit:{st:%s}", n->prefix, station);
+  snprintf(lv, sizeof(lv), "%d", level);
+  snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
+  snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
+  const char *argv[] = {"EVAL", escalate_lua, "3", gb_key_alert(ka, n->prefix, station, id),
+                        gb_key_feed(kf, n->prefix, station), kaud, lv, now, maxlen, id, to};
+  redisReply *r = gb_redis_commandargv(n->redis, 11, argv, NULL);
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+    gb_warn("escalation.failed", "alert=%s station=%s level=%d reason=\"%s\"", id, station, level,
+            gb_redis_errstr(n->redis));
+    if (r) freeReplyObject(r);
+    /* Put back, to try again on the next turn. */
+    escalation_schedule(n, station, id, level);
+    return;
+  }
+  if (!strcmp(r->element[0]->str, "ok") && r->elements >= 3) {
+    const char *data = r->element[2]->str;
+    int devices = hub_broadcast(&n->hub, station, r->element[1]->str, "alert.escalated", data,
+                                strlen(data));
+    gb_warn("alert.escalated", "alert=%s station=%s level=%d to=%s devices=%d", id, station,
+            level, to, devices);
+    if (level < 2) escalation_schedule(n, station, id, level + 1);
+  }
+  freeReplyObject(r);
+}
+
+static void on_timer(uv_timer_t *t) {
+  notifier_t *n = t->data;
+  char k[GB_KEY_MAX], now[24], take[8];
+  due_key(k, n->prefix);
+  snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
+  snprintf(take, sizeof(take), "%d", TAKE_MAX);
+  redisReply *r = gb_redis_command(n->redis, "EVAL %s 1 %s %s %s", take_lua, k, now, take);
+  if (!r || r->type != REDIS_REPLY_ARRAY) {
+    if (r) freeReplyObject(r);
+    return; /* Redis is down: the due ones wait in Redis for the next turn */
+  }
+  for (size_t i = 0; i < r->elements; i++)
+    if (r->element[i]->type == REDIS_REPLY_STRING) escalate(n, r->element[i]->str);
+  freeReplyObject(r);
+}
+
+int notifier_escalation_start(notifier_t *n) {
+  uv_timer_init(n->loop, &n->escalate_timer);
+  n->escalate_timer.data = n;
+  return uv_timer_start(&n->escalate_timer, on_timer, 1000, 1000) == 0 ? 0 : GB_EIO;
+}
+
+void notifier_escalation_stop(notifier_t *n) {
+  uv_timer_stop(&n->escalate_timer);
+  uv_close((uv_handle_t *)&n->escalate_timer, NULL);
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Escalation with a short configured time (2 s): an alert nobody claims is
+# pushed again to the station's devices, raised to the station
+# administrator, then to the bureau, and each step is in the audit trail;
+# an alert claimed in time is never escalated.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+it_env escalation
+it_station st-1 "思明派出所" 24.4539 118.0820
+IT_NOTIFIER_ARGS=--notifier.escalate-after-s=2 it_stack
+it_device device st-1
+A=+8613900000041 B=+8613900000042
+for n in 41 42; do
+  it_produce "$IT_TOPIC_gb_registry" 139000000$n "{\"request_id\":\"r$n\",\"op\":\"register\",\"registrant\":\"139000000$n\",\"station_id\":\"st-1\"}"
+  it_wait_log matcher "registry.applied request_id=r$n op=register accepted=yes" 30 "registration r$n"
+done
+it_produce "$IT_TOPIC_gb_intel" phone:+8617000000000 '{"kind":"phone","value":"+8617000000000"}'
+it_wait_log matcher 'intel.applied kind=phone' 30 "fraud number"
+
+# B's alert is claimed as soon as it arrives.
+it_call esc-b +8617000000000 13900000042 300
+it_wait_alert device $B '.revision == 1' 60 "B's alert"
+b=$(it_alerts_for device $B | jq -r .alert_id | head -1)
+[ "$(curl -s -o "$IT_DIR/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $IT_TOKEN" \
+     "http://127.0.0.1:$IT_HTTP/v1/alerts/$b/claim")" = 200 ] || it_fail "claiming B's alert: $(cat "$IT_DIR/body")"
+# A's alert is left alone.
+it_call esc-a +8617000000000 13900000041 300
+it_wait_alert device $A '.revision == 1' 60 "A's alert"
+escalated() { # LEVEL
+  sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -e --arg s "$A" --argjson l "$1" \
+    'select(.subject == $s and .escalation.level == $l)' >/dev/null 2>&1
+}
+gb_wait_until 15 "A's alert raised to the station administrator" escalated 1 || it_fail "no level-1 escalation"
+gb_wait_until 15 "A's alert raised to the bureau" escalated 2 || it_fail "no level-2 escalation"
+sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -e --arg s "$A" 'select(.subject == $s and .escalation.level == 2) |
+  .escalation.to == "bureau" and (.evidence | length > 0)' >/dev/null || it_fail "the level-2 push lacks the alert"
+grep -q '^event: alert.escalated$' "$IT_DIR/device.out" || it_fail "no alert.escalated event"
+# B, claimed in time, never escalated (its level-1 deadline passed before A's level 2).
+! sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -e --arg s "$B" 'select(.subject == $s and .escalation)' >/dev/null 2>&1 ||
+  it_fail "B's claimed alert was escalated"
+n=$(redis-cli -p "$IT_REDIS_PORT" XRANGE "${IT_PREFIX}audit:{st:st-1}" - + | grep -c '^escalate$' || true)
+[ "$n" = 2 ] || it_fail "want 2 escalations in the audit trail, got $n"
+
+IT_OK=1
+gb_log "PASS: an unclaimed alert escalated to the station administrator then the bureau; a claimed one never"
