@@ -46,6 +46,8 @@ bool auth_require(notifier_t *n, gb_http_req_t *req, gb_auth_t *a) {
 bool auth_require_station(notifier_t *n, gb_http_req_t *req, const char *station, gb_auth_t *a) {
   if (!auth_require(n, req, a)) return false;
   if (gb_account_may_station(&a->account, station)) return true;
+  /* "*", every station, is a bureau administrator's (may_station's yes
+   * for them covers it); nobody else's. */
   gb_info("auth.forbidden", "account=%s station=%s", a->account.id, station ? station : "-");
   respond_error(req, 403, "account %s may not see station %s", a->account.id,
                 station ? station : "-");

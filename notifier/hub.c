@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 hub_sub_t *hub_add(hub_t *h, gb_sse_t *stream, const char *station) {
@@ -33,7 +34,13 @@ int hub_broadcast(hub_t *h, const char *station, const char *id, const char *eve
    * subscription: take next first. */
   for (hub_sub_t *s = h->head; s; s = next) {
     next = s->next;
-    if (strcmp(s->station, station) == 0 && gb_sse_send(s->stream, id, event, data, len) == 0) n++;
+    /* A bureau administrator's "*" stream gets every station's events,
+     * without ids: each station's feed numbers its own, so no single id
+     * could resume it. */
+    bool all = strcmp(s->station, HUB_ALL) == 0;
+    if ((all || strcmp(s->station, station) == 0) &&
+        gb_sse_send(s->stream, all ? NULL : id, event, data, len) == 0)
+      n++;
   }
   return n;
 }

@@ -7,6 +7,9 @@
 
 #include "gb/http.h"
 
+/* The station name of a bureau administrator's stream of every station. */
+#define HUB_ALL "*"
+
 typedef struct hub_sub {
   gb_sse_t *stream;
   char station[65];

@@ -42,9 +42,11 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud) {
   notifier_t *n = ud;
   char station[128], last[64];
   const char *st = gb_http_req_query_param(req, "station", station, sizeof(station));
-  if (!st || !valid_station(st)) {
+  bool all = st && strcmp(st, HUB_ALL) == 0;
+  if (!st || (!all && !valid_station(st))) {
     static const char body[] =
-        "{\"error\":\"station: give ?station=<id> (letters, digits, - _ .; at most 64)\"}";
+        "{\"error\":\"station: give ?station=<id> (letters, digits, - _ .; at most 64), or "
+        "?station=* for every station (bureau administrators)\"}";
     gb_http_respond(req, 400, "application/json", NULL, body, sizeof(body) - 1);
     return;
   }
@@ -73,7 +75,7 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud) {
   /* Subscribed before replaying: on this one thread no alert can slip in
    * between, and none is sent twice. */
   int replayed = 0;
-  if (resume_copy[0]) {
+  if (resume_copy[0] && !all) {
     replayed = feed_replay(n->redis, n->prefix, st, resume_copy, REPLAY_MAX, replay_one, s);
     if (replayed < 0) gb_warn("stream.replay_failed", "station=%s", st);
   }

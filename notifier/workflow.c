@@ -85,7 +85,8 @@ static const char workflow_lua[] =
     "end\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[6], 'action', a,"
     " 'by', who, 'at', now, 'details', ARGV[7])\n"
-    "local ev = {alert_id = ARGV[6], action = a, by = who, state = state, claimed_by = by}\n"
+    "local ev = {alert_id = ARGV[6], station_id = ARGV[8], action = a, by = who, state = state,"
+    " claimed_by = by}\n"
     "if ARGV[7] ~= '' then ev.details = cjson.decode(ARGV[7]) end\n"
     "if a == 'settle' then ev.dispute = cjson.decode(redis.call('HGET', KEYS[1], 'dispute') or"
     " '{}') end\n"
@@ -223,8 +224,8 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
   bool admin = a.account.role != GB_ROLE_OFFICER;
   const char *argv[] = {"EVAL", workflow_lua, "3", gb_key_alert(ka, n->prefix, station, id),
                         gb_key_feed(kf, n->prefix, station), kaud, action, a.account.id, now,
-                        maxlen, admin ? "1" : "0", id, details ? details : ""};
-  redisReply *r = gb_redis_commandargv(n->redis, 13, argv, NULL);
+                        maxlen, admin ? "1" : "0", id, details ? details : "", station};
+  redisReply *r = gb_redis_commandargv(n->redis, 14, argv, NULL);
   free(details);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
       r->element[0]->type != REDIS_REPLY_STRING) {

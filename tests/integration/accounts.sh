@@ -72,6 +72,9 @@ stream() { curl -s -o /dev/null -m 3 -w '%{http_code}' "${@:2}" "$api/v1/stream?
 [ "$(stream st-1 -H 'Authorization: Bearer gbt_forged')" = 401 ] || it_fail "a forged token"
 [ "$(stream st-1 -H "Authorization: Bearer $O1")" = 200 ] || it_fail "o1 could not open st-1's stream"
 [ "$(stream st-2 -H "Authorization: Bearer $BOSS")" = 200 ] || it_fail "the boss could not open st-2's stream"
+[ "$(stream '*' -H "Authorization: Bearer $O1")" = 403 ] || it_fail "an officer opened every station's stream"
+[ "$(stream '*' -H "Authorization: Bearer $SA1")" = 403 ] || it_fail "a station administrator opened every station's stream"
+[ "$(stream '*' -H "Authorization: Bearer $BOSS")" = 200 ] || it_fail "the boss could not open every station's stream"
 
 # Revoked and deactivated.
 expect 204 "o1 signs the device out" "$O1" POST /v1/devices/revoke

@@ -9,6 +9,12 @@ it_env escalation
 it_station st-1 "思明派出所" 24.4539 118.0820
 IT_NOTIFIER_ARGS=--notifier.escalate-after-s=2 it_stack
 it_device device st-1
+# The bureau administrator's screen: every station's stream.
+it_token boss "" bureau_admin
+gb_launch "$IT_DIR/bureau.out" "$IT_DIR/bureau.pid" \
+  curl -sSN --no-buffer -H "Authorization: Bearer $IT_TOKEN" "http://127.0.0.1:$IT_HTTP/v1/stream?station=*"
+IT_PIDS+=("$(cat "$IT_DIR/bureau.pid")"); IT_NAMES+=(bureau)
+it_wait_log notifier 'stream.opened station=\* account=boss' 20 "the bureau's stream"
 A=+8613900000041 B=+8613900000042
 for n in 41 42; do
   it_produce "$IT_TOPIC_gb_registry" 139000000$n "{\"request_id\":\"r$n\",\"op\":\"register\",\"registrant\":\"139000000$n\",\"station_id\":\"st-1\"}"
@@ -17,9 +23,10 @@ done
 it_produce "$IT_TOPIC_gb_intel" phone:+8617000000000 '{"kind":"phone","value":"+8617000000000"}'
 it_wait_log matcher 'intel.applied kind=phone' 30 "fraud number"
 
-# B's alert is claimed as soon as it arrives.
+# B's alert is claimed as soon as it arrives, by one of st-1's officers.
 it_call esc-b +8617000000000 13900000042 300
 it_wait_alert device $B '.revision == 1' 60 "B's alert"
+it_token o-claimer st-1
 b=$(it_alerts_for device $B | jq -r .alert_id | head -1)
 [ "$(curl -s -o "$IT_DIR/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $IT_TOKEN" \
      "http://127.0.0.1:$IT_HTTP/v1/alerts/$b/claim")" = 200 ] || it_fail "claiming B's alert: $(cat "$IT_DIR/body")"
@@ -27,16 +34,22 @@ b=$(it_alerts_for device $B | jq -r .alert_id | head -1)
 it_call esc-a +8617000000000 13900000041 300
 it_wait_alert device $A '.revision == 1' 60 "A's alert"
 escalated() { # LEVEL
-  sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -e --arg s "$A" --argjson l "$1" \
-    'select(.subject == $s and .escalation.level == $l)' >/dev/null 2>&1
+  sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -c --arg s "$A" --argjson l "$1" \
+    'select(.subject == $s and .escalation.level == $l)' 2>/dev/null | grep -q .
 }
 gb_wait_until 15 "A's alert raised to the station administrator" escalated 1 || it_fail "no level-1 escalation"
 gb_wait_until 15 "A's alert raised to the bureau" escalated 2 || it_fail "no level-2 escalation"
-sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -e --arg s "$A" 'select(.subject == $s and .escalation.level == 2) |
-  .escalation.to == "bureau" and (.evidence | length > 0)' >/dev/null || it_fail "the level-2 push lacks the alert"
+# (jq -e judges only the last input, so the tests select and count instead.)
+sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -c --arg s "$A" 'select(.subject == $s and .escalation.level == 2 and
+  .escalation.to == "bureau" and (.evidence | length > 0))' | grep -q . || it_fail "the level-2 push lacks the alert"
 grep -q '^event: alert.escalated$' "$IT_DIR/device.out" || it_fail "no alert.escalated event"
+# The bureau saw it too: the alert, the claim of B, and the escalations.
+it_wait_alert bureau $A '.escalation.level == 2' 10 "the escalation on the bureau's stream"
+it_alerts bureau | jq -c 'select(.action == "claim" and .station_id == "st-1")' | grep -q . ||
+  it_fail "the bureau's stream missed the claim"
+! grep -q '^id: ' "$IT_DIR/bureau.out" || it_fail "the bureau's stream carries per-station ids"
 # B, claimed in time, never escalated (its level-1 deadline passed before A's level 2).
-! sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -e --arg s "$B" 'select(.subject == $s and .escalation)' >/dev/null 2>&1 ||
+[ -z "$(sed -n 's/^data: //p' "$IT_DIR/device.out" | jq -c --arg s "$B" 'select(.subject == $s and .escalation)')" ] ||
   it_fail "B's claimed alert was escalated"
 n=$(redis-cli -p "$IT_REDIS_PORT" XRANGE "${IT_PREFIX}audit:{st:st-1}" - + | grep -c '^escalate$' || true)
 [ "$n" = 2 ] || it_fail "want 2 escalations in the audit trail, got $n"

@@ -38,7 +38,7 @@ it_wait_log matcher "finding.known event_id=call:CMCC:c1:\\$A:90 " 30 "the re-se
 # The final record of c1: the same alert, updated; then re-sent: nothing.
 it_call c1 $F1 13900000011 200 "$c1_start" final
 it_wait_alert device $A '.revision == 2' 60 "c1's final record"
-it_alerts_for device $A | jq -e 'select(.revision == 2) | .count == 1 and (.evidence | contains("for 3 min 20 s, ended"))' >/dev/null ||
+[ -n "$(it_alerts_for device $A | jq -c 'select(.revision == 2 and .count == 1 and (.evidence | contains("for 3 min 20 s, ended")))')" ] ||
   it_fail "c1's update: $(revisions)"
 it_call c1 $F1 13900000011 200 "$c1_start" final
 it_wait_log matcher "finding.known event_id=call:CMCC:c1:\\$A:200 " 30 "the re-sent final record decided"
