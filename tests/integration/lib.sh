@@ -136,6 +136,20 @@ it_produce() {
     it_fail "kcat could not publish to $1"
 }
 
+_it_notifier_start() {
+  it_start notifier notifier/notifier "${IT_ARGS[@]}" --notifier.group="n$IT_SUFFIX" \
+    --http.port="$IT_HTTP" ${IT_NOTIFIER_ARGS:-}
+}
+
+# it_notifier: notifier alone on this test's topics, assigned its
+# partitions; IT_HTTP is its port. Needs it_env first.
+it_notifier() {
+  IT_HTTP=$(gb_free_port)
+  it_service_args
+  _it_notifier_start
+  it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"
+}
+
 # it_stack [MATCHER_OPTION...]: ingest, matcher (debug log) and notifier on
 # this test's topics, each assigned its partitions; IT_HTTP is notifier's
 # port; IT_NOTIFIER_ARGS adds options to notifier. Needs it_env first.
@@ -145,8 +159,7 @@ it_stack() {
   it_start ingest ingest/ingest "${IT_ARGS[@]}" --ingest.group="i$IT_SUFFIX" --admin.port=0
   it_start matcher matcher/matcher "${IT_ARGS[@]}" --log.level=debug --matcher.group="m$IT_SUFFIX" \
     --index.hash-key-file="$IT_HASH_KEY_FILE" --index.keys-file="$IT_KEYS_FILE" --admin.port=0 "$@"
-  it_start notifier notifier/notifier "${IT_ARGS[@]}" --notifier.group="n$IT_SUFFIX" \
-    --http.port="$IT_HTTP" ${IT_NOTIFIER_ARGS:-}
+  _it_notifier_start
   it_wait_log ingest "kafka.assigned topic=$IT_TOPIC_gb_calls" 60 "ingest assignment"
   it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_events" 60 "matcher assignment"
   it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"

@@ -7,10 +7,7 @@ set -euo pipefail
 it_env route_access
 it_station st-1 "思明派出所" 24.4539 118.0820
 it_station st-2 "湖里派出所" 24.5122 118.1462
-IT_HTTP=$(gb_free_port)
-it_service_args
-it_start notifier notifier/notifier "${IT_ARGS[@]}" --notifier.group="n$IT_SUFFIX" --http.port="$IT_HTTP"
-it_wait_log notifier "kafka.assigned topic=$IT_TOPIC_gb_alerts" 60 "notifier assignment"
+it_notifier
 api="http://127.0.0.1:$IT_HTTP"
 it_token o1 st-1; O1=$IT_TOKEN
 it_token o2 st-2; O2=$IT_TOKEN

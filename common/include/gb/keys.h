@@ -10,7 +10,11 @@
  *   <p>inc:{<h>} evi:{<h>} itm:{<h>} sig:{<h>} itl:{<h>}
  *                               the person's incident and rule windows (matcher/incident.h)
  *   <p>al:{st:<station>}:<id>   HASH  alert id as delivered to station: json, revision,
- *                                     state, stream_id
+ *                                     stream_id, and its workflow (notifier/workflow.c):
+ *                                     state, claimed_by, record, dispute, escalated, ...
+ *   <p>audit:{st:<station>}     STREAM the station's workflow audit trail
+ *   <p>due                      ZSET  escalations due (notifier/escalation.c)
+ *   accounts, devices, tokens   see gb/accounts.h
  *   <p>feed:{st:<station>}      STREAM the station's push feed: one entry per alert
  *                                     delivery; the entry id is the SSE event id
  *
