@@ -21,6 +21,13 @@ static json_t *event_json(const Goldenbell__V1__Event *e) {
                                              "international", c->international, "carrier",
                                              c->carrier));
   }
+  if (o && e->body_case == GOLDENBELL__V1__EVENT__BODY_VISIT && e->visit) {
+    const Goldenbell__V1__VisitView *v = e->visit;
+    json_object_set_new(o, "visit", json_pack("{s:s, s:s, s:s}", "kind",
+                                              v->kind == GOLDENBELL__V1__VISIT_KIND__VISIT_KIND_APP
+                                                  ? "app" : "site",
+                                              "target", v->target, "domain", v->domain));
+  }
   return o;
 }
 

@@ -56,6 +56,7 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m) {
   if (!strcmp(event, "alert") && (err = escalation_schedule(n, a->station_id, a->alert_id, 1)) != 0)
     goto out;
   int devices = hub_broadcast(&n->hub, a->station_id, id, event, json, strlen(json));
+  notifier_feed_changed(n, a->station_id, 0);
   n->alerts_pushed++;
   gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d",
           a->alert_id, a->station_id, gb_risk_name(a->risk), event, id, devices);

@@ -29,7 +29,8 @@ static const char escalate_lua[] =
     "if redis.call('HGET', KEYS[1], 'state') ~= 'new' then return {'done'} end\n"
     "redis.call('HSET', KEYS[1], 'escalated', ARGV[1], 'escalated_ms', ARGV[2])\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
-    " 'escalate', 'by', 'notifier', 'at', ARGV[2], 'details', ARGV[5])\n"
+    " 'escalate', 'by', 'notifier', 'at', ARGV[2], 'details', cjson.encode({to = ARGV[5],"
+    " level = tonumber(ARGV[1])}), 'from', 'new', 'to', 'escalated')\n"
     "local a = cjson.decode(redis.call('HGET', KEYS[1], 'json') or '{}')\n"
     "a.escalation = {level = tonumber(ARGV[1]), to = ARGV[5]}\n"
     "local data = cjson.encode(a)\n"
@@ -75,6 +76,7 @@ static void escalate(notifier_t *n, const char *member) {
     const char *data = r->element[2]->str;
     int devices = hub_broadcast(&n->hub, station, r->element[1]->str, "alert.escalated", data,
                                 strlen(data));
+    notifier_feed_changed(n, station, 1);
     gb_warn("alert.escalated", "alert=%s station=%s level=%d to=%s devices=%d", id, station,
             level, to, devices);
     if (level < 2) escalation_schedule(n, station, id, level + 1);

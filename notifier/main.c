@@ -1,13 +1,17 @@
 /* notifier: delivers alerts (gb.alerts) to the officers' devices of the
  * alert's station over the push stream, and serves the HTTP API. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gb/err.h"
 #include "gb/log.h"
+#include "gb/numkey.h"
 #include "gb/service.h"
 #include "auth.h"
 #include "notifier.h"
+#include "relay.h"
+#include "webhook.h"
 
 static const gb_opt_t notifier_opts[] = {
     {"notifier.group", GB_OPT_STRING, "gb-notifier", 0, 0,
@@ -17,6 +21,22 @@ static const gb_opt_t notifier_opts[] = {
     {"notifier.escalate-after-s", GB_OPT_INT, "300", 1, 86400,
      "An alert nobody claimed this long after it arrived is pushed again and raised to the "
      "station administrator; as long again, to the bureau."},
+    {"notifier.confirmed-intel-days", GB_OPT_INT, "180", 1, 3650,
+     "A fraud number, site or app confirmed by an officer's record (dissuaded, money "
+     "transferred) is sent to the intelligence topic to expire after this many days."},
+    {"notifier.webhook-urls", GB_OPT_STRING, "", 0, 0,
+     "Push gateways every notification is POSTed to, comma-separated http(s) URLs (at most 8); "
+     "empty: no webhooks."},
+    {"notifier.webhook-secret-file", GB_OPT_STRING, "", 0, 0,
+     "File whose first line (16 to 256 bytes) is the HMAC-SHA256 key that signs every webhook "
+     "request; required with webhook-urls."},
+    {"notifier.webhook-attempts", GB_OPT_INT, "8", 1, 100,
+     "Tries of a webhook delivery before it is dead-lettered (gb.dlq and GET /v1/webhooks/dead)."},
+    {"notifier.webhook-backoff-ms", GB_OPT_INT, "1000", 10, 3600000,
+     "Wait before the second try of a failed webhook delivery; doubles with each try, at most "
+     "5 minutes."},
+    {"notifier.webhook-timeout-ms", GB_OPT_INT, "5000", 100, 120000,
+     "How long a gateway may take to answer one webhook request."},
     {"http.max-connections", GB_OPT_INT, "10000", 1, 1000000,
      "Most open HTTP connections (devices included); more are refused with 503."},
     GB_OPT_END,
@@ -27,6 +47,11 @@ static void on_healthz(gb_http_req_t *req, void *ud) {
   gb_http_respond(req, 200, "text/plain", NULL, "ok\n", 3);
 }
 
+void notifier_feed_changed(notifier_t *n, const char *station, int audited) {
+  webhook_kick(n, station);
+  if (audited) relay_kick(n, station);
+}
+
 static void on_signal(uv_signal_t *h, int sig) {
   notifier_t *n = h->data;
   gb_info("notifier.stopping", "signal=%d", sig);
@@ -34,11 +59,12 @@ static void on_signal(uv_signal_t *h, int sig) {
 }
 
 int main(int argc, char **argv) {
-  const gb_opt_t *const tables[] = {gb_common_opts, notifier_opts, NULL};
+  const gb_opt_t *const tables[] = {gb_common_opts, gb_numkey_opts, notifier_opts, NULL};
   gb_config_t *cfg = gb_service_init(
       "notifier", "Delivers alerts to the officers' devices and serves the HTTP API.", tables,
       argc, argv);
   char errstr[512];
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) gb_service_die("curl", "curl_global_init failed");
   notifier_t n;
   memset(&n, 0, sizeof(n));
   n.cfg = cfg;
@@ -63,6 +89,10 @@ int main(int argc, char **argv) {
   notifier_api_stats_register(&n);
   notifier_api_accounts_register(&n);
   notifier_workflow_register(&n);
+  notifier_api_intel_register(&n);
+  notifier_api_webhooks_register(&n);
+  if (relay_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("relay", errstr);
+  if (webhook_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("webhook", errstr);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
   n.escalate_ms = gb_config_int(cfg, "notifier.escalate-after-s") * 1000;
   if (notifier_escalation_start(&n) != 0) gb_service_die("timer", "escalation timer");
@@ -81,6 +111,8 @@ int main(int argc, char **argv) {
    * reconnect elsewhere and resume). */
   notifier_escalation_stop(&n);
   notifier_consumer_stop(&n);
+  relay_stop(&n);
+  webhook_stop(&n);
   gb_http_server_close(n.http);
   uv_close((uv_handle_t *)&n.sigterm, NULL);
   uv_close((uv_handle_t *)&n.sigint, NULL);
@@ -90,5 +122,6 @@ int main(int argc, char **argv) {
           (unsigned long long)n.alerts_in, (unsigned long long)n.alerts_pushed, n.exit_code);
   gb_redis_free(n.redis);
   gb_config_free(cfg);
+  curl_global_cleanup();
   return n.exit_code;
 }

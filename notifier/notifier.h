@@ -31,9 +31,15 @@ typedef struct notifier {
   uv_signal_t sigterm, sigint;
   int stopping;
   int exit_code;
+  struct relay *relay;     /* relay.c: audit trails to gb.workflow and gb.intel */
+  struct webhook *webhook; /* webhook.c: feeds to the push gateways; NULL: none */
   uint64_t alerts_in;
   uint64_t alerts_pushed;
 } notifier_t;
+
+/* A station's feed (and maybe its audit trail) has new entries: wakes the
+ * outboxes that carry them (webhook.c, relay.c). */
+void notifier_feed_changed(notifier_t *n, const char *station, int audited);
 
 /* consumer.c: reads gb.alerts on the loop; returns 0 or a GB_E* code. */
 int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size);
@@ -45,6 +51,8 @@ void notifier_api_risk_register(notifier_t *n); /* api_risk.c: GET /v1/risk */
 void notifier_api_stations_register(notifier_t *n); /* api_stations.c: GET /v1/stations... */
 void notifier_api_stats_register(notifier_t *n);    /* api_stats.c: GET /v1/stats... */
 void notifier_workflow_register(notifier_t *n);     /* workflow.c: claim, release */
+void notifier_api_intel_register(notifier_t *n);    /* api_intel.c: GET /v1/intel/not-fraud */
+void notifier_api_webhooks_register(notifier_t *n); /* api_webhooks.c: GET /v1/webhooks/dead */
 /* escalation.c: unclaimed alerts raised to the station admin, then the bureau. */
 int notifier_escalation_start(notifier_t *n);
 void notifier_escalation_stop(notifier_t *n);

@@ -37,6 +37,7 @@ static const char workflow_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end\n"
     "local st = redis.call('HMGET', KEYS[1], 'state', 'claimed_by')\n"
     "local state, by = st[1] or 'new', st[2] or ''\n"
+    "local from = state\n"
     "local a, who, now = ARGV[1], ARGV[2], ARGV[3]\n"
     "local mine = by == who or ARGV[5] == '1'\n"
     "if a == 'claim' then\n"
@@ -84,7 +85,7 @@ static const char workflow_lua[] =
     "  return {'missing'}\n"
     "end\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[6], 'action', a,"
-    " 'by', who, 'at', now, 'details', ARGV[7])\n"
+    " 'by', who, 'at', now, 'details', ARGV[7], 'from', from, 'to', state)\n"
     "local ev = {alert_id = ARGV[6], station_id = ARGV[8], action = a, by = who, state = state,"
     " claimed_by = by}\n"
     "if ARGV[7] ~= '' then ev.details = cjson.decode(ARGV[7]) end\n"
@@ -174,6 +175,7 @@ static int reassign(notifier_t *n, const char *id, const char *json, uint32_t re
     if (stored == 1 && !strcmp(what, "alert")) escalation_schedule(n, to, id, 1);
     if (stored == 1) {
       int devices = hub_broadcast(&n->hub, to, fid, what, copy, strlen(copy));
+      notifier_feed_changed(n, to, 0);
       gb_info("alert.reassigned", "alert=%s to=%s devices=%d", id, to, devices);
     }
   }
@@ -248,6 +250,7 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
   } else if (r->elements >= 7) {
     const char *fid = r->element[3]->str, *data = r->element[4]->str;
     int devices = hub_broadcast(&n->hub, station, fid, "alert.workflow", data, strlen(data));
+    notifier_feed_changed(n, station, 1);
     gb_info("alert.workflow", "alert=%s station=%s action=%s by=%s devices=%d", id, station,
             action, a.account.id, devices);
     if (!strcmp(r->element[1]->str, "reassigned") &&

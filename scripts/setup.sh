@@ -23,13 +23,15 @@ PACKAGES=(
   libjansson-dev       # JSON decode/encode
   libyajl-dev          # streaming JSON parsing on ingest's hot path
   libcsv-dev           # CSV reading in gb-publish
-  libsodium-dev        # keyed hashes, authenticated encryption, tokens
+  libsodium-dev        # keyed hashes, authenticated encryption, tokens, webhook HMAC
+  libcurl4-openssl-dev # notifier's webhook client (HTTP/1.1 and HTTPS, connection reuse)
   libidn2-dev libpsl-dev publicsuffix     # IDN and registrable domains
   libcmocka-dev        # unit tests
   redis-server redis-tools                # the index and workflow store
   kcat                 # independent Kafka client used by tests and demo
   jq                   # reads the alerts (JSON) devices receive, in tests
   curl                 # independent HTTP/SSE client used by tests and demo
+  wrk                  # HTTP load generator of the claims benchmark (bench/claims_bench.sh)
   python3-confluent-kafka                 # second partner client in tests
   protobuf-compiler    # protoc --encode: an independent protobuf encoder for tests
   openjdk-17-jre-headless maven           # the Kafka broker (Maven Central)

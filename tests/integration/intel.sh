@@ -27,7 +27,8 @@ common=(
 )
 it_start matcher matcher/matcher "${common[@]}" --matcher.group="m$IT_SUFFIX" \
   --index.hash-key-file="$IT_HASH_KEY_FILE" ${IT_KEYS_FILE:+--index.keys-file="$IT_KEYS_FILE"} --admin.port=0
-it_start notifier notifier/notifier "${common[@]}" --notifier.group="n$IT_SUFFIX" --http.port="$port"
+it_start notifier notifier/notifier "${common[@]}" --notifier.group="n$IT_SUFFIX" --http.port="$port" \
+  --index.hash-key-file="$IT_HASH_KEY_FILE"
 it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_intel" 60 "matcher assignment"
 it_wait_log notifier "notifier.started" 30 "notifier start"
 

@@ -138,6 +138,7 @@ it_produce() {
 
 _it_notifier_start() {
   it_start notifier notifier/notifier "${IT_ARGS[@]}" --notifier.group="n$IT_SUFFIX" \
+    --index.hash-key-file="$IT_HASH_KEY_FILE" \
     --http.port="$IT_HTTP" ${IT_NOTIFIER_ARGS:-}
 }
 
@@ -222,12 +223,29 @@ it_wait_alert() {
     it_fail "$5: the device got: $(it_alerts_for "$1" "$2" | cut -c1-600)"
 }
 
+# it_messages TOPIC TYPE PROTO: every message on the topic, decoded by protoc
+# (an independent decoder) as TYPE of PROTO (goldenbell/v1/...), one a line.
+it_messages() {
+  local p o
+  timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%p %o\n' 2>/dev/null |
+    while read -r p o; do
+      timeout 10 kcat -C -b "$IT_BOOTSTRAP" -t "$1" -p "$p" -o "$o" -c 1 -e -q -f '%s' 2>/dev/null |
+        protoc --proto_path="$GB_ROOT/proto" --decode="$2" "$3" | tr '\n' ' '
+      echo
+    done
+}
+
+# it_count TOPIC: how many messages the topic holds.
+it_count() {
+  timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | grep -c . || true
+}
+
 # it_env NAME: the usual test setting: the test's directory, every topic the
 # three services use, a redis-server, the number-hash and data keys, and a
 # key prefix of the test's own.
 it_env() {
   it_init "$1"
-  it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.dlq
+  it_topics gb.calls gb.visits gb.registry gb.registry.results gb.intel gb.index gb.events gb.alerts gb.workflow gb.dlq
   it_redis
   it_hash_key
   IT_PREFIX="t$IT_SUFFIX:"

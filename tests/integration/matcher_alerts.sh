@@ -51,10 +51,16 @@ it_call c3 $F1 13900000011 70 "$(it_ago 3000)"
 it_wait_alert device $A '.revision == 4 and .count == 3' 60 "c3 while the alert is open"
 [ "$(it_alerts_for device $A | jq -r .alert_id | sort -u)" = "$first" ] || it_fail "one incident, several alerts: $(revisions)"
 
-# The alert is resolved (notifier writes closed_ms; here the test does),
+# The officer claims and resolves the alert (notifier closes the incident),
 # and c4 comes 45 min after c3: a new incident, a new alert; c5 a minute
 # later joins it.
-redis-cli -p "$IT_REDIS_PORT" HSET "${IT_PREFIX}inc:{$(it_numhash $A)}" closed_ms "$(gb_now_ms)" >/dev/null
+for action in claim resolve; do
+  code=$(curl -s -o "$IT_DIR/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $IT_TOKEN" \
+    -H 'content-type: application/json' -d '{"method":"call","outcome":"dissuaded"}' \
+    "http://127.0.0.1:$IT_HTTP/v1/alerts/$first/$action")
+  [ "$code" = 200 ] || it_fail "$action: $code $(cat "$IT_DIR/body")"
+done
+it_wait_log notifier "incident.closed alert=$first" 20 "the incident closed by notifier"
 it_call c4 $F2 13900000011 100 "$(it_ago 300)"
 it_wait_alert device $A ".alert_id != \"$first\"" 60 "a new alert after the closed one"
 it_call c5 $F1 13900000011 100 "$(it_ago 240)"

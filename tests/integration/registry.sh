@@ -23,7 +23,8 @@ it_start matcher matcher/matcher --log.level=info --redis.url="$IT_REDIS_URL" --
 port=$(gb_free_port)
 it_start notifier notifier/notifier --redis.url="$IT_REDIS_URL" --redis.prefix="$IT_PREFIX" \
   --topic.alerts="$IT_TOPIC_gb_alerts" --kafka.bootstrap.servers="$IT_BOOTSTRAP" \
-  --kafka.session.timeout.ms=6000 --notifier.group="n$IT_SUFFIX" --http.port="$port"
+  --kafka.session.timeout.ms=6000 --notifier.group="n$IT_SUFFIX" --http.port="$port" \
+  --index.hash-key-file="$IT_HASH_KEY_FILE"
 it_wait_log matcher "kafka.assigned topic=$IT_TOPIC_gb_registry" 60 "matcher assignment"
 it_wait_log notifier "notifier.started" 30 "notifier start"
 

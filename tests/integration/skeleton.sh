@@ -40,7 +40,7 @@ echo '{"version": 1, "fraud_contact": {"enabled": false}}' >"$IT_DIR/rules.json"
   --matcher.group="m$IT_SUFFIX" --index.hash-key-file="$IT_HASH_KEY_FILE" \
   --index.keys-file="$IT_KEYS_FILE" --admin.port=0 --matcher.rules-file="$IT_DIR/rules.json"
 [ "$without" = notifier ] || it_start notifier notifier/notifier "${common[@]}" \
-  --notifier.group="n$IT_SUFFIX" --http.port="$port"
+  --notifier.group="n$IT_SUFFIX" --http.port="$port" --index.hash-key-file="$IT_HASH_KEY_FILE"
 
 # Each running service has joined its group and owns its partitions.
 [ "$without" = ingest ] || it_wait_log ingest "kafka.assigned topic=$IT_TOPIC_gb_calls" 60 "ingest assignment"

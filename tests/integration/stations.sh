@@ -10,6 +10,7 @@ set -euo pipefail
 it_init stations
 it_topics gb.alerts
 it_redis
+it_hash_key
 port=$(gb_free_port)
 prefix="t$IT_SUFFIX:"
 api="http://127.0.0.1:$port"
@@ -18,7 +19,7 @@ tool() { "$GB_BUILD_DIR/tools/gb-stations" --redis "$IT_REDIS_URL" --prefix "$pr
 it_start notifier notifier/notifier --log.level=debug \
   --redis.url="$IT_REDIS_URL" --redis.prefix="$prefix" \
   --topic.alerts="$IT_TOPIC_gb_alerts" --kafka.bootstrap.servers="$IT_BOOTSTRAP" \
-  --notifier.group="n$IT_SUFFIX" --http.port="$port"
+  --notifier.group="n$IT_SUFFIX" --http.port="$port" --index.hash-key-file="$IT_HASH_KEY_FILE"
 healthy() { curl -sf -m 2 "$api/healthz" >/dev/null; }
 gb_wait_until 30 "notifier's HTTP API" healthy || it_fail "notifier did not answer /healthz"
 
