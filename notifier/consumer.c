@@ -15,6 +15,7 @@
 #include "gb/kafka.h"
 #include "gb/log.h"
 #include "notifier.h"
+#include "warning.h"
 
 #define DRAIN_MAX 500
 
@@ -39,10 +40,22 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m) {
     err = GB_ENOMEM;
     goto out;
   }
-  char id[48];
-  const char *event = "alert";
+  /* Low risk is a warning to the registrant alone; medium and high are the
+   * officers' tasks. Registrants of this station who follow are warned
+   * either way (a registrant of another station gets that station's copy). */
+  int push = a->risk != GOLDENBELL__V1__RISK__RISK_LOW;
+  char *warnings[16];
+  int nwarn = 0;
+  for (size_t i = 0; i < a->n_protectors && nwarn < 16; i++) {
+    const Goldenbell__V1__Protector *p = a->protectors[i];
+    if (p->following && strcmp(p->station_id, a->station_id) == 0 &&
+        (warnings[nwarn] = warning_json(a, p)) != NULL)
+      nwarn++;
+  }
+  feed_stored_t st;
   int stored = feed_store(n->redis, n->prefix, a->station_id, a->alert_id, a->revision, json,
-                          id, sizeof(id), &event);
+                          push, warnings, nwarn, &st);
+  for (int i = 0; i < nwarn; i++) free(warnings[i]);
   if (stored < 0) {
     err = stored;
     goto out;
@@ -52,14 +65,20 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m) {
     gb_debug("alert.duplicate", "alert=%s station=%s", a->alert_id, a->station_id);
     goto out;
   }
-  /* A first arrival starts the clock of its escalation. */
-  if (!strcmp(event, "alert") && (err = escalation_schedule(n, a->station_id, a->alert_id, 1)) != 0)
+  /* The officers' first sight of it starts the clock of its escalation. */
+  if (st.first_push && (err = escalation_schedule(n, a->station_id, a->alert_id, 1)) != 0)
     goto out;
-  int devices = hub_broadcast(&n->hub, a->station_id, id, event, json, strlen(json));
   notifier_feed_changed(n, a->station_id, 0);
+  if (!st.stream_id[0]) {
+    gb_info("alert.registrant_only", "alert=%s station=%s risk=%s warnings=%d", a->alert_id,
+            a->station_id, gb_risk_name(a->risk), st.warnings);
+    goto out;
+  }
+  int devices = hub_broadcast(&n->hub, a->station_id, st.stream_id, st.event, json, strlen(json));
   n->alerts_pushed++;
-  gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d",
-          a->alert_id, a->station_id, gb_risk_name(a->risk), event, id, devices);
+  gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d warnings=%d",
+          a->alert_id, a->station_id, gb_risk_name(a->risk), st.event, st.stream_id, devices,
+          st.warnings);
 out:
   free(json);
   goldenbell__v1__alert__free_unpacked(a, NULL);

@@ -1,40 +1,70 @@
 #include "feed.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gb/err.h"
 #include "gb/keys.h"
 
-/* KEYS: alert hash, feed stream. ARGV: revision, json, maxlen.
- * Returns false when a copy at least as new is stored, else
- * {feed entry id, "alert" or "alert.updated"}. */
+/* KEYS: alert hash, feed stream. ARGV: revision, json, maxlen, push (1/0),
+ * then the registrants' warnings. Returns false when a copy at least as new
+ * is stored, else {feed entry id or "", event, first push 1/0, warnings}. */
 static const char store_lua[] =
     "local cur = redis.call('HGET', KEYS[1], 'revision')\n"
     "if cur and tonumber(cur) >= tonumber(ARGV[1]) then return false end\n"
-    "local ev = cur and 'alert.updated' or 'alert'\n"
-    "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*',"
-    " 'event', ev, 'json', ARGV[2])\n"
-    "redis.call('HSET', KEYS[1], 'json', ARGV[2], 'revision', ARGV[1], 'stream_id', id)\n"
-    "redis.call('HSETNX', KEYS[1], 'state', 'new')\n"
-    "return {id, ev}\n";
+    "local state = redis.call('HGET', KEYS[1], 'state')\n"
+    "local id, ev, first = '', 'alert', 0\n"
+    "if ARGV[4] == '1' then\n"
+    "  if cur and state ~= 'info' then ev = 'alert.updated' end\n"
+    "  id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', ev, 'json', ARGV[2])\n"
+    "  if not state or state == 'info' then\n"
+    "    redis.call('HSET', KEYS[1], 'state', 'new')\n"
+    "    first = 1\n"
+    "  end\n"
+    "elseif not state then\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'info')\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'json', ARGV[2], 'revision', ARGV[1])\n"
+    "if id ~= '' then redis.call('HSET', KEYS[1], 'stream_id', id) end\n"
+    "local w = 0\n"
+    "if not cur then\n"
+    "  for i = 5, #ARGV do\n"
+    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', 'registrant.warning',"
+    " 'json', ARGV[i])\n"
+    "    w = w + 1\n"
+    "  end\n"
+    "end\n"
+    "return {id, ev, first, w}\n";
+
+int feed_for_devices(const char *event) { return strncmp(event, "registrant.", 11) != 0; }
 
 int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
-               uint32_t revision, const char *json, char *stream_id, size_t stream_id_size,
-               const char **event) {
-  char ka[GB_KEY_MAX], kf[GB_KEY_MAX];
-  redisReply *rep = gb_redis_command(r, "EVAL %s 2 %s %s %lld %s %d", store_lua,
-                                     gb_key_alert(ka, prefix, station, alert_id),
-                                     gb_key_feed(kf, prefix, station), (long long)revision,
-                                     json, FEED_MAXLEN);
+               uint32_t revision, const char *json, int push, char *const *warnings, int nwarn,
+               feed_stored_t *out) {
+  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], rev[16], maxlen[16];
+  snprintf(rev, sizeof(rev), "%u", revision);
+  snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
+  int argc = 9 + nwarn;
+  const char **argv = calloc((size_t)argc, sizeof(*argv));
+  if (!argv) return GB_EIO;
+  argv[0] = "EVAL", argv[1] = store_lua, argv[2] = "2";
+  argv[3] = gb_key_alert(ka, prefix, station, alert_id);
+  argv[4] = gb_key_feed(kf, prefix, station);
+  argv[5] = rev, argv[6] = json, argv[7] = maxlen, argv[8] = push ? "1" : "0";
+  for (int i = 0; i < nwarn; i++) argv[9 + i] = warnings[i];
+  redisReply *rep = gb_redis_commandargv(r, argc, argv, NULL);
+  free(argv);
   if (!rep || rep->type == REDIS_REPLY_ERROR) {
     if (rep) freeReplyObject(rep);
     return GB_EIO;
   }
-  int stored = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2;
+  int stored = rep->type == REDIS_REPLY_ARRAY && rep->elements == 4;
   if (stored) {
-    snprintf(stream_id, stream_id_size, "%s", rep->element[0]->str);
-    *event = strcmp(rep->element[1]->str, "alert") == 0 ? "alert" : "alert.updated";
+    snprintf(out->stream_id, sizeof(out->stream_id), "%s", rep->element[0]->str);
+    out->event = strcmp(rep->element[1]->str, "alert") == 0 ? "alert" : "alert.updated";
+    out->first_push = rep->element[2]->integer == 1;
+    out->warnings = (int)rep->element[3]->integer;
   }
   freeReplyObject(rep);
   return stored;
@@ -69,7 +99,7 @@ int feed_replay(gb_redis_t *r, const char *prefix, const char *station, const ch
       if (strcmp(f->element[j]->str, "json") == 0) json = f->element[j + 1]->str;
       if (strcmp(f->element[j]->str, "event") == 0) event = f->element[j + 1]->str;
     }
-    if (json) {
+    if (json && feed_for_devices(event)) {
       fn(e->element[0]->str, event, json, ud);
       n++;
     }

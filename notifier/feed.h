@@ -14,16 +14,30 @@
 /* Entries kept per station feed (approximately). */
 #define FEED_MAXLEN 10000
 
+/* What feed_store did. */
+typedef struct {
+  char stream_id[48]; /* the feed entry pushed to the devices; "" when none */
+  const char *event;  /* "alert" (first for the station's officers) or "alert.updated" */
+  int first_push;     /* the station's officers see it for the first time */
+  int warnings;       /* registrants' warnings added to the feed */
+} feed_stored_t;
+
 /**
  * Stores alert `json` for station unless a copy of the same or a later
  * revision is stored already (matcher numbers the updates of an alert).
- * @returns 1, the new feed entry id in stream_id (>= 32 bytes) and *event
- *          ("alert" for the first copy, "alert.updated" after); 0 when it
- *          was already stored; or GB_EIO.
+ * With push, the station's officers get it (a feed entry "alert" or
+ * "alert.updated"; a new alert's state is new); without (low risk), it is
+ * kept for the registrant only (state info) until a later revision is
+ * pushed. The registrants' warnings (JSON, nwarn of them) join the feed as
+ * "registrant.warning" entries, with the alert's first revision only.
+ * @returns 1 and *out, 0 when it was already stored, or GB_EIO.
  */
 int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
-               uint32_t revision, const char *json, char *stream_id, size_t stream_id_size,
-               const char **event);
+               uint32_t revision, const char *json, int push, char *const *warnings, int nwarn,
+               feed_stored_t *out);
+
+/* Whether a feed event is for the devices (registrants' warnings are not). */
+int feed_for_devices(const char *event);
 
 /* Called for each feed entry after `after_id`, oldest first, at most max. */
 typedef void (*feed_entry_fn)(const char *id, const char *event, const char *json, void *ud);

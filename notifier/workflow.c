@@ -167,14 +167,13 @@ static int reassign(notifier_t *n, const char *id, const char *json, uint32_t re
     json_object_set_new(alert, "station_id", json_string(to));
     copy = json_dumps(alert, JSON_COMPACT);
   }
-  char fid[48];
-  const char *what = "alert";
+  feed_stored_t st;
   if (copy) {
-    int stored = feed_store(n->redis, n->prefix, to, id, revision, copy, fid, sizeof(fid), &what);
+    int stored = feed_store(n->redis, n->prefix, to, id, revision, copy, 1, NULL, 0, &st);
     if (stored >= 0) err = 0;
-    if (stored == 1 && !strcmp(what, "alert")) escalation_schedule(n, to, id, 1);
+    if (stored == 1 && st.first_push) escalation_schedule(n, to, id, 1);
     if (stored == 1) {
-      int devices = hub_broadcast(&n->hub, to, fid, what, copy, strlen(copy));
+      int devices = hub_broadcast(&n->hub, to, st.stream_id, st.event, copy, strlen(copy));
       notifier_feed_changed(n, to, 0);
       gb_info("alert.reassigned", "alert=%s to=%s devices=%d", id, to, devices);
     }

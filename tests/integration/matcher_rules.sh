@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rules 3, 4 and 5 through the real broker, Redis and notifier, each seen on
 # an officer's device:
-#   3. a short call with a fraud number: a low-risk warning;
+#   3. a short call with a fraud number: a low-risk warning, to the
+#      registrant alone (not on the officers' devices);
 #   4. three incoming international calls within 10 min (event time, sent
 #      out of order): a medium alert; three spread wider: none;
 #   5. a fraud-site visit on top of rule 4: the same alert, now high risk
@@ -30,13 +31,23 @@ visit() { # event-id phone
     kcat -P -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_visits" -H content-type=application/json 2>>"$IT_DIR/kcat.log"
 }
 
-# Rule 3: a 20 s call, below the 60 s threshold: low risk.
+# Rule 3: a 20 s call, below the 60 s threshold: low risk, which is a
+# warning to the registrant alone (A follows, the default), never a task on
+# the officers' devices.
 it_call a-short "$FRAUD" 13900000001 20
-it_wait_alert device +8613900000001 '.risk == "low" and .rule == "fraud_contact"' 60 "rule 3's low-risk warning"
-a=$(it_alerts_for device +8613900000001 | head -1)
-for want in 'on a call with fraud number +8617000000000 for 20 s, ended' '"relation":"self"' '"revision":1'; do
+it_wait_log notifier 'alert.registrant_only alert=[0-9a-f]+ station=st-1 risk=low warnings=1' 60 "rule 3's low-risk warning"
+low=$(grep -o 'alert.registrant_only alert=[0-9a-f]*' "$IT_DIR/notifier.log" | head -1 | cut -d= -f2)
+a=$(redis-cli -p "$IT_REDIS_PORT" HGET "${IT_PREFIX}al:{st:st-1}:$low" json)
+for want in 'on a call with fraud number +8617000000000 for 20 s, ended' '"relation":"self"' '"revision":1' '"risk":"low"' '"rule":"fraud_contact"'; do
   grep -qF -- "$want" <<<"$a" || it_fail "rule 3's alert lacks $want: $a"
 done
+[ "$(redis-cli -p "$IT_REDIS_PORT" HGET "${IT_PREFIX}al:{st:st-1}:$low" state)" = info ] || it_fail "the low alert is claimable"
+w=$(redis-cli -p "$IT_REDIS_PORT" XRANGE "${IT_PREFIX}feed:{st:st-1}" - + | grep -F "\"alert_id\":\"$low\"" || true)
+[ "$(grep -c . <<<"$w")" = 1 ] || it_fail "want one feed entry for the low alert (the warning): $w"
+jq -e '.to == "+8613900000001" and .relation == "self" and .risk == "low" and (.message | contains("涉诈号码"))' <<<"$w" >/dev/null ||
+  it_fail "the registrant's warning: $w"
+[ -z "$(it_alerts_for device +8613900000001)" ] || it_fail "the low-risk alert reached the officers: $(it_alerts_for device +8613900000001)"
+grep -q 'registrant.warning' "$IT_DIR/device.out" && it_fail "a registrant's warning reached an officer's device"
 
 # Rule 4: B's calls at -1, -9 and -5 min, in that order. After two, no
 # window holds three; the third completes one.
@@ -73,6 +84,7 @@ it_wait_alert device +8613900000003 '.count == 2' 60 "C's second visit"
 c=$(it_alerts_for device +8613900000003 | tail -1)
 [ "$(jq -r '.risk + " " + .rule' <<<"$c")" = "medium fraud_site_or_app" ] || it_fail "C's alert: $c"
 [ -z "$(it_alerts_for device +8613900000004)" ] || it_fail "D alerted: $(it_alerts_for device +8613900000004)"
+[ -z "$(it_alerts_for device +8613900000001)" ] || it_fail "the low-risk alert reached the officers later"
 
 IT_OK=1
-gb_log "PASS: rule 3 warned (low), rule 4 alerted on 3 calls in 10 min and not on 3 in 24 min, rule 5 raised it to high; one site twice stayed medium"
+gb_log "PASS: rule 3 warned the registrant alone (low), rule 4 alerted on 3 calls in 10 min and not on 3 in 24 min, rule 5 raised it to high; one site twice stayed medium"

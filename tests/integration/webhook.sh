@@ -39,6 +39,12 @@ gb_wait_until 20 "the alert at the healthy gateway" got_ok || it_fail "the healt
 n=$(req "select(.path == \"/ok\" and .delivery == \"$delivery\" and .sig_ok and .fresh and .event == \"alert\" and .attempt == 1 and .body.audience == \"station\" and .body.station_id == \"st-1\" and .body.data.alert_id == \"$alert\")")
 [ "$n" = 1 ] || it_fail "want the alert once, signed, at /ok: $(grep '"/ok"' "$IT_DIR/requests.jsonl" | cut -c1-400)"
 
+# The registrant (A follows) is warned through the gateway, not the devices.
+warned() { [ "$(req 'select(.path == "/ok" and .event == "registrant.warning" and .sig_ok and .body.audience == "registrant" and .body.data.to == "+8613900000061" and .body.data.relation == "self")')" = 1 ]; }
+gb_wait_until 20 "the registrant's warning at the gateway" warned ||
+  it_fail "no registrant's warning at the gateway: $(grep registrant "$IT_DIR/requests.jsonl" | cut -c1-400)"
+grep -q registrant.warning "$IT_DIR/device.out" && it_fail "the registrant's warning reached an officer's device"
+
 # The failing gateway: three tries, then the dead letter.
 dead() { curl -sf -H "Authorization: Bearer $bureau" "$api/v1/webhooks/dead" >"$IT_DIR/dead.json" &&
   jq -e --arg d "$delivery" '.dead | map(select(.delivery_id == $d)) | length == 1' "$IT_DIR/dead.json" >/dev/null; }
@@ -71,4 +77,4 @@ claimed() { [ "$(req 'select(.path == "/ok" and .event == "alert.workflow" and .
 gb_wait_until 20 "the claim at the healthy gateway" claimed || it_fail "the claim did not reach the gateway"
 
 IT_OK=1
-gb_log "PASS: the alert and the claim reached the healthy gateway once each, signed; the failing gateway got 3 signed tries ($(jq -rs --arg d "$delivery" '[.[] | select(.path == "/fail" and .delivery == $d) | .t] | [.[1]-.[0], .[2]-.[1]] | map(. * 1000 | floor | tostring + " ms") | join(", ")' "$IT_DIR/requests.jsonl") apart), then a dead letter on gb.dlq and in /v1/webhooks/dead"
+gb_log "PASS: the alert, the registrant's warning and the claim reached the healthy gateway once each, signed; the failing gateway got 3 signed tries ($(jq -rs --arg d "$delivery" '[.[] | select(.path == "/fail" and .delivery == $d) | .t] | [.[1]-.[0], .[2]-.[1]] | map(. * 1000 | floor | tostring + " ms") | join(", ")' "$IT_DIR/requests.jsonl") apart), then a dead letter on gb.dlq and in /v1/webhooks/dead"
