@@ -2,10 +2,15 @@
  * notifier.escalate-after-s after it reached its station is pushed again
  * to the station's devices and raised to the station administrator
  * (level 1); still unclaimed as long again, to the bureau (level 2).
+ * Reminders: a claimed alert with no record notifier.remind-after-s after
+ * the claim is pushed again as alert.reminder, naming the officer who has
+ * it, and again each time as long passes, until it is resolved, released
+ * or disputed.
  *
- * Due escalations wait in one sorted set (<p>due: "<station>|<alert>|<level>"
- * by due time). Every notifier worker looks once a second; taking the due
- * ones is one script, so each is handled by exactly one worker. */
+ * Due escalations wait in one sorted set (<p>due: "<station>|<alert>|<level>",
+ * reminders "<station>|<alert>|r<claimed_ms>", by due time). Every notifier
+ * worker looks once a second; taking the due ones is one script, so each is
+ * handled by exactly one worker. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +43,21 @@ static const char escalate_lua[] =
     " 'alert.escalated', 'json', data)\n"
     "return {'ok', id, data}\n";
 
+/* KEYS: alert, feed, audit. ARGV: claimed_ms, now_ms, feed maxlen, alert id.
+ * Only the same claim, still without a record. */
+static const char remind_lua[] =
+    "local st = redis.call('HMGET', KEYS[1], 'state', 'claimed_ms', 'claimed_by')\n"
+    "if st[1] ~= 'claimed' or st[2] ~= ARGV[1] then return {'done'} end\n"
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
+    " 'remind', 'by', 'notifier', 'at', ARGV[2], 'details', cjson.encode({officer = st[3]}),"
+    " 'from', 'claimed', 'to', 'claimed')\n"
+    "local a = cjson.decode(redis.call('HGET', KEYS[1], 'json') or '{}')\n"
+    "a.reminder = {officer = st[3], claimed_ms = tonumber(ARGV[1])}\n"
+    "local data = cjson.encode(a)\n"
+    "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event',"
+    " 'alert.reminder', 'json', data)\n"
+    "return {'ok', id, data}\n";
+
 static void due_key(char *out, const char *prefix) { snprintf(out, GB_KEY_MAX, "%sdue", prefix); }
 
 int escalation_schedule(notifier_t *n, const char *station, const char *id, int level) {
@@ -51,10 +71,54 @@ int escalation_schedule(notifier_t *n, const char *station, const char *id, int 
   return ok ? 0 : GB_EIO;
 }
 
+int reminder_schedule(notifier_t *n, const char *station, const char *id, const char *claimed_ms) {
+  char k[GB_KEY_MAX], member[200], due[24];
+  due_key(k, n->prefix);
+  snprintf(member, sizeof(member), "%s|%s|r%s", station, id, claimed_ms);
+  snprintf(due, sizeof(due), "%lld", (long long)(gb_now_ms() + n->remind_ms));
+  redisReply *r = gb_redis_command(n->redis, "ZADD %s %s %s", k, due, member);
+  int ok = r && r->type == REDIS_REPLY_INTEGER;
+  if (r) freeReplyObject(r);
+  return ok ? 0 : GB_EIO;
+}
+
+static void remind(notifier_t *n, const char *station, const char *id, const char *claimed_ms) {
+  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kaud[GB_KEY_MAX], now[24], maxlen[16];
+  snprintf(kaud, sizeof(kaud), "%saudit:{st:%s}", n->prefix, station);
+  snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
+  snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
+  const char *argv[] = {"EVAL", remind_lua, "3", gb_key_alert(ka, n->prefix, station, id),
+                        gb_key_feed(kf, n->prefix, station), kaud, claimed_ms, now, maxlen, id};
+  redisReply *r = gb_redis_commandargv(n->redis, 10, argv, NULL);
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+    gb_warn("reminder.failed", "alert=%s station=%s reason=\"%s\"", id, station,
+            gb_redis_errstr(n->redis));
+    if (r) freeReplyObject(r);
+    reminder_schedule(n, station, id, claimed_ms); /* the next turn tries again */
+    return;
+  }
+  if (!strcmp(r->element[0]->str, "ok") && r->elements >= 3) {
+    const char *data = r->element[2]->str;
+    int devices = hub_broadcast(&n->hub, station, r->element[1]->str, "alert.reminder", data,
+                                strlen(data));
+    notifier_feed_changed(n, station, 1);
+    gb_warn("alert.reminder", "alert=%s station=%s claimed_ms=%s devices=%d", id, station,
+            claimed_ms, devices);
+    reminder_schedule(n, station, id, claimed_ms);
+  } else {
+    gb_info("alert.reminder_done", "alert=%s station=%s", id, station);
+  }
+  freeReplyObject(r);
+}
+
 static void escalate(notifier_t *n, const char *member) {
-  char station[80], id[80];
-  int level = 0;
-  if (sscanf(member, "%79[^|]|%79[^|]|%d", station, id, &level) != 3) return;
+  char station[80], id[80], what[32];
+  if (sscanf(member, "%79[^|]|%79[^|]|%31s", station, id, what) != 3) return;
+  if (what[0] == 'r') {
+    remind(n, station, id, what + 1);
+    return;
+  }
+  int level = atoi(what);
   const char *to = level >= 2 ? "bureau" : "station_admin";
   char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kaud[GB_KEY_MAX], lv[8], now[24], maxlen[16];
   snprintf(kaud, sizeof(kaud), "%saudit:{st:%s}", n->prefix, station);

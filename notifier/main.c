@@ -21,6 +21,9 @@ static const gb_opt_t notifier_opts[] = {
     {"notifier.escalate-after-s", GB_OPT_INT, "300", 1, 86400,
      "An alert nobody claimed this long after it arrived is pushed again and raised to the "
      "station administrator; as long again, to the bureau."},
+    {"notifier.remind-after-s", GB_OPT_INT, "1800", 1, 86400,
+     "A claimed alert with no dissuasion record this long after the claim reminds the officer "
+     "who has it (alert.reminder), and again each time as long passes."},
     {"notifier.confirmed-intel-days", GB_OPT_INT, "180", 1, 3650,
      "A fraud number, site or app confirmed by an officer's record (dissuaded, money "
      "transferred) is sent to the intelligence topic to expire after this many days."},
@@ -95,6 +98,7 @@ int main(int argc, char **argv) {
   if (webhook_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("webhook", errstr);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
   n.escalate_ms = gb_config_int(cfg, "notifier.escalate-after-s") * 1000;
+  n.remind_ms = gb_config_int(cfg, "notifier.remind-after-s") * 1000;
   if (notifier_escalation_start(&n) != 0) gb_service_die("timer", "escalation timer");
 
   uv_signal_init(n.loop, &n.sigterm);

@@ -28,6 +28,7 @@ typedef struct notifier {
   uv_timer_t poll_timer;
   uv_timer_t escalate_timer;
   int64_t escalate_ms; /* notifier.escalate-after-s */
+  int64_t remind_ms;   /* notifier.remind-after-s */
   uv_signal_t sigterm, sigint;
   int stopping;
   int exit_code;
@@ -58,5 +59,7 @@ int notifier_escalation_start(notifier_t *n);
 void notifier_escalation_stop(notifier_t *n);
 /* Schedules the level's escalation of a station's new alert. 0 or GB_EIO. */
 int escalation_schedule(notifier_t *n, const char *station, const char *id, int level);
+/* Schedules the reminder of a claim (claimed_ms as the alert records it). */
+int reminder_schedule(notifier_t *n, const char *station, const char *id, const char *claimed_ms);
 
 #endif

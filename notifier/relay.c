@@ -73,9 +73,19 @@ static int produce(relay_t *rl, const char *topic, const char *key, const void *
  * counterparts (never short service numbers) and visited sites and apps. */
 typedef int (*indicator_fn)(relay_t *rl, const char *kind, const char *value, void *ud);
 
+static int each_once(relay_t *rl, json_t *seen, const char *kind, const char *value,
+                     indicator_fn fn, void *ud) {
+  char k[300];
+  snprintf(k, sizeof(k), "%s:%s", kind, value);
+  if (json_object_get(seen, k)) return 0;
+  json_object_set_new(seen, k, json_true());
+  return fn(rl, kind, value, ud);
+}
+
+/* Each indicator once, however many events name it. */
 static int each_indicator(relay_t *rl, const json_t *alert, indicator_fn fn, void *ud) {
   size_t i;
-  json_t *ev;
+  json_t *ev, *seen = json_object();
   int err = 0;
   json_array_foreach(json_object_get(alert, "events"), i, ev) {
     const char *num = json_string_value(json_object_get(json_object_get(ev, "call"),
@@ -85,10 +95,11 @@ static int each_indicator(relay_t *rl, const json_t *alert, indicator_fn fn, voi
     const char *target = json_string_value(json_object_get(visit, "target"));
     const char *domain = json_string_value(json_object_get(visit, "domain"));
     if (domain && *domain) target = domain; /* what a listing names (gb/intel.h) */
-    if (num && num[0] == '+') err |= fn(rl, "phone", num, ud);
+    if (num && num[0] == '+') err |= each_once(rl, seen, "phone", num, fn, ud);
     if (vkind && target && *target)
-      err |= fn(rl, !strcmp(vkind, "app") ? "app" : "domain", target, ud);
+      err |= each_once(rl, seen, !strcmp(vkind, "app") ? "app" : "domain", target, fn, ud);
   }
+  json_decref(seen);
   return err ? GB_EIO : 0;
 }
 

@@ -95,7 +95,8 @@ static const char workflow_lua[] =
     "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'event',"
     " 'alert.workflow', 'json', data)\n"
     "return {'ok', state, by, id, data, redis.call('HGET', KEYS[1], 'json') or '',"
-    " redis.call('HGET', KEYS[1], 'revision') or '1'}\n";
+    " redis.call('HGET', KEYS[1], 'revision') or '1', redis.call('HGET', KEYS[1], 'claimed_ms')"
+    " or ''}\n";
 
 /* The dissuasion record of a resolve, checked: method, outcome, amount
  * (when money was already transferred), notes. Returns the JSON to store,
@@ -250,6 +251,9 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
     const char *fid = r->element[3]->str, *data = r->element[4]->str;
     int devices = hub_broadcast(&n->hub, station, fid, "alert.workflow", data, strlen(data));
     notifier_feed_changed(n, station, 1);
+    if (!strcmp(action, "claim") && r->elements >= 8 &&
+        reminder_schedule(n, station, id, r->element[7]->str) != 0)
+      gb_warn("reminder.unscheduled", "alert=%s station=%s", id, station);
     gb_info("alert.workflow", "alert=%s station=%s action=%s by=%s devices=%d", id, station,
             action, a.account.id, devices);
     if (!strcmp(r->element[1]->str, "reassigned") &&

@@ -2,12 +2,13 @@
 # Escalation with a short configured time (2 s): an alert nobody claims is
 # pushed again to the station's devices, raised to the station
 # administrator, then to the bureau, and each step is in the audit trail;
-# an alert claimed in time is never escalated.
+# an alert claimed in time is never escalated; a claimed alert with no
+# record reminds the officer who has it (2 s too), until it is resolved.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_env escalation
 it_station st-1 "思明派出所" 24.4539 118.0820
-IT_NOTIFIER_ARGS=--notifier.escalate-after-s=2 it_stack
+IT_NOTIFIER_ARGS="--notifier.escalate-after-s=2 --notifier.remind-after-s=2" it_stack
 it_device device st-1
 # The bureau administrator's screen: every station's stream.
 it_token boss "" bureau_admin
@@ -54,5 +55,20 @@ it_alerts bureau | jq -c 'select(.action == "claim" and .station_id == "st-1")' 
 n=$(redis-cli -p "$IT_REDIS_PORT" XRANGE "${IT_PREFIX}audit:{st:st-1}" - + | grep -c '^escalate$' || true)
 [ "$n" = 2 ] || it_fail "want 2 escalations in the audit trail, got $n"
 
+# B's officer has filed no record: reminded, by name; then the record ends
+# the reminders.
+reminded() { it_alerts device | jq -c --arg s "$B" 'select(.subject == $s and .reminder.officer == "o-claimer")' | grep -q .; }
+gb_wait_until 15 "the reminder of B's claim" reminded || it_fail "no reminder for B's claimed alert"
+grep -q '^event: alert.reminder$' "$IT_DIR/device.out" || it_fail "no alert.reminder event"
+[ -z "$(it_alerts device | jq -c --arg s "$A" 'select(.subject == $s and .reminder)')" ] || it_fail "A's unclaimed alert was reminded"
+[ "$(curl -s -o "$IT_DIR/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $IT_TOKEN" -H 'content-type: application/json' \
+     -d '{"method":"visit","outcome":"dissuaded"}' "http://127.0.0.1:$IT_HTTP/v1/alerts/$b/resolve")" = 200 ] ||
+  it_fail "resolving B's alert: $(cat "$IT_DIR/body")"
+it_wait_log notifier "alert.reminder_done alert=$b" 15 "the reminders of B ending with the record"
+[ "$(redis-cli -p "$IT_REDIS_PORT" ZRANGE "${IT_PREFIX}due" 0 -1 | grep -c "|$b|r" || true)" = 0 ] || it_fail "B's reminder is still scheduled"
+r=$(redis-cli -p "$IT_REDIS_PORT" XRANGE "${IT_PREFIX}audit:{st:st-1}" - + | grep -c '^remind$' || true)
+[ "$r" -ge 1 ] && [ "$r" = "$(grep -c '^event: alert.reminder$' "$IT_DIR/device.out")" ] ||
+  it_fail "reminders: $r in the audit trail, $(grep -c '^event: alert.reminder$' "$IT_DIR/device.out") on the device"
+
 IT_OK=1
-gb_log "PASS: an unclaimed alert escalated to the station administrator then the bureau; a claimed one never"
+gb_log "PASS: an unclaimed alert escalated to the station administrator then the bureau; a claimed one never, but its officer was reminded ($r times) until the record"

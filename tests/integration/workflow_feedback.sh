@@ -7,6 +7,7 @@
 #     gb.intel as a confirmation by the station, which matcher applies;
 #   - a dispute upheld as "not fraud" counts against the site behind the
 #     alert (GET /v1/intel/not-fraud), once per alert;
+#   - new evidence on a claimed alert reaches its officer, still claimed;
 #   - resolving closes matcher's incident for the person, so that the next
 #     fraud call past the suppression window opens a new alert.
 set -euo pipefail
@@ -40,6 +41,10 @@ it_call fb-1 $F 13900000051 300 "$(it_ago 3600)"
 it_wait_alert device $A '.revision == 1' 60 "A's alert"
 a1=$(it_alerts_for device $A | jq -r .alert_id | head -1)
 [ "$(post "$officer" "$a1" claim)" = 200 ] || it_fail "claim: $(cat "$IT_DIR/body")"
+# New evidence on the claimed alert reaches the officer who has it.
+it_call fb-1b $F 13900000051 80 "$(it_ago 3000)"
+it_wait_alert device $A ".alert_id == \"$a1\" and .revision == 2 and .count == 2" 60 "the new evidence on the claimed alert"
+[ "$(redis-cli -p "$IT_REDIS_PORT" HGET "${IT_PREFIX}al:{st:st-1}:$a1" state)" = claimed ] || it_fail "new evidence changed the claim"
 [ "$(post "$officer" "$a1" resolve '{"method":"call","outcome":"dissuaded","notes":"已劝阻"}')" = 200 ] ||
   it_fail "resolve: $(cat "$IT_DIR/body")"
 
