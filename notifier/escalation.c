@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alertstats.h"
 #include "feed.h"
 #include "gb/err.h"
 #include "gb/keys.h"
 #include "gb/log.h"
+#include "gb/registry.h"
 #include "gb/timeparse.h"
 #include "notifier.h"
 
@@ -29,9 +31,12 @@ static const char take_lua[] =
     "if #m > 0 then redis.call('ZREM', KEYS[1], unpack(m)) end\n"
     "return m\n";
 
-/* KEYS: alert, feed, audit. ARGV: level, now_ms, feed maxlen, alert id, to. */
+/* KEYS: alert, feed, audit, the day's statistics. ARGV: level, now_ms,
+ * feed maxlen, alert id, to. */
 static const char escalate_lua[] =
     "if redis.call('HGET', KEYS[1], 'state') ~= 'new' then return {'done'} end\n"
+    "redis.call('HINCRBY', KEYS[4], 'escalated:' .. ARGV[5], 1)\n"
+    "redis.call('EXPIRE', KEYS[4], " AST_DAY_TTL_LUA ")\n"
     "redis.call('HSET', KEYS[1], 'escalated', ARGV[1], 'escalated_ms', ARGV[2])\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
     " 'escalate', 'by', 'notifier', 'at', ARGV[2], 'details', cjson.encode({to = ARGV[5],"
@@ -43,11 +48,13 @@ static const char escalate_lua[] =
     " 'alert.escalated', 'json', data)\n"
     "return {'ok', id, data}\n";
 
-/* KEYS: alert, feed, audit. ARGV: claimed_ms, now_ms, feed maxlen, alert id.
- * Only the same claim, still without a record. */
+/* KEYS: alert, feed, audit, the day's statistics. ARGV: claimed_ms, now_ms,
+ * feed maxlen, alert id. Only the same claim, still without a record. */
 static const char remind_lua[] =
     "local st = redis.call('HMGET', KEYS[1], 'state', 'claimed_ms', 'claimed_by')\n"
     "if st[1] ~= 'claimed' or st[2] ~= ARGV[1] then return {'done'} end\n"
+    "redis.call('HINCRBY', KEYS[4], 'reminders', 1)\n"
+    "redis.call('EXPIRE', KEYS[4], " AST_DAY_TTL_LUA ")\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
     " 'remind', 'by', 'notifier', 'at', ARGV[2], 'details', cjson.encode({officer = st[3]}),"
     " 'from', 'claimed', 'to', 'claimed')\n"
@@ -87,9 +94,12 @@ static void remind(notifier_t *n, const char *station, const char *id, const cha
   snprintf(kaud, sizeof(kaud), "%saudit:{st:%s}", n->prefix, station);
   snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
   snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
-  const char *argv[] = {"EVAL", remind_lua, "3", gb_key_alert(ka, n->prefix, station, id),
-                        gb_key_feed(kf, n->prefix, station), kaud, claimed_ms, now, maxlen, id};
-  redisReply *r = gb_redis_commandargv(n->redis, 10, argv, NULL);
+  ast_keys_t ks;
+  ast_keys(&ks, n->prefix, station, gb_china_day(gb_now_ms()));
+  const char *argv[] = {"EVAL", remind_lua, "4", gb_key_alert(ka, n->prefix, station, id),
+                        gb_key_feed(kf, n->prefix, station), kaud, ks.day, claimed_ms, now,
+                        maxlen, id};
+  redisReply *r = gb_redis_commandargv(n->redis, 11, argv, NULL);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
     gb_warn("reminder.failed", "alert=%s station=%s reason=\"%s\"", id, station,
             gb_redis_errstr(n->redis));
@@ -125,9 +135,12 @@ static void escalate(notifier_t *n, const char *member) {
   snprintf(lv, sizeof(lv), "%d", level);
   snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
   snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
-  const char *argv[] = {"EVAL", escalate_lua, "3", gb_key_alert(ka, n->prefix, station, id),
-                        gb_key_feed(kf, n->prefix, station), kaud, lv, now, maxlen, id, to};
-  redisReply *r = gb_redis_commandargv(n->redis, 11, argv, NULL);
+  ast_keys_t ks;
+  ast_keys(&ks, n->prefix, station, gb_china_day(gb_now_ms()));
+  const char *argv[] = {"EVAL", escalate_lua, "4", gb_key_alert(ka, n->prefix, station, id),
+                        gb_key_feed(kf, n->prefix, station), kaud, ks.day, lv, now, maxlen, id,
+                        to};
+  redisReply *r = gb_redis_commandargv(n->redis, 12, argv, NULL);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
     gb_warn("escalation.failed", "alert=%s station=%s level=%d reason=\"%s\"", id, station, level,
             gb_redis_errstr(n->redis));

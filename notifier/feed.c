@@ -5,11 +5,15 @@
 #include <string.h>
 
 #include "gb/err.h"
+#include "alertstats.h"
 #include "gb/keys.h"
+#include "gb/registry.h"
+#include "gb/timeparse.h"
 
-/* KEYS: alert hash, feed stream. ARGV: revision, json, maxlen, push (1/0),
- * then the registrants' warnings. Returns false when a copy at least as new
- * is stored, else {feed entry id or "", event, first push 1/0, warnings}. */
+/* KEYS: alert hash, feed stream, live and day statistics (alertstats.h).
+ * ARGV: revision, json, maxlen, push (1/0), risk, now_ms, then the
+ * registrants' warnings. Returns false when a copy at least as new is
+ * stored, else {feed entry id or "", event, first push 1/0, warnings}. */
 static const char store_lua[] =
     "local cur = redis.call('HGET', KEYS[1], 'revision')\n"
     "if cur and tonumber(cur) >= tonumber(ARGV[1]) then return false end\n"
@@ -19,17 +23,24 @@ static const char store_lua[] =
     "  if cur and state ~= 'info' then ev = 'alert.updated' end\n"
     "  id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', ev, 'json', ARGV[2])\n"
     "  if not state or state == 'info' then\n"
-    "    redis.call('HSET', KEYS[1], 'state', 'new')\n"
+    "    redis.call('HSET', KEYS[1], 'state', 'new', 'arrived_ms', ARGV[6])\n"
+    "    if state == 'info' then redis.call('HINCRBY', KEYS[3], 'state:info', -1) end\n"
+    "    redis.call('HINCRBY', KEYS[3], 'state:new', 1)\n"
     "    first = 1\n"
     "  end\n"
     "elseif not state then\n"
     "  redis.call('HSET', KEYS[1], 'state', 'info')\n"
+    "  redis.call('HINCRBY', KEYS[3], 'state:info', 1)\n"
+    "end\n"
+    "if not cur then\n"
+    "  redis.call('HINCRBY', KEYS[4], 'risk:' .. ARGV[5], 1)\n"
+    "  redis.call('EXPIRE', KEYS[4], " AST_DAY_TTL_LUA ")\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'json', ARGV[2], 'revision', ARGV[1])\n"
     "if id ~= '' then redis.call('HSET', KEYS[1], 'stream_id', id) end\n"
     "local w = 0\n"
     "if not cur then\n"
-    "  for i = 5, #ARGV do\n"
+    "  for i = 7, #ARGV do\n"
     "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', 'registrant.warning',"
     " 'json', ARGV[i])\n"
     "    w = w + 1\n"
@@ -40,19 +51,25 @@ static const char store_lua[] =
 int feed_for_devices(const char *event) { return strncmp(event, "registrant.", 11) != 0; }
 
 int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
-               uint32_t revision, const char *json, int push, char *const *warnings, int nwarn,
-               feed_stored_t *out) {
-  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], rev[16], maxlen[16];
+               uint32_t revision, const char *json, const char *risk, int push,
+               char *const *warnings, int nwarn, feed_stored_t *out) {
+  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], rev[16], maxlen[16], now[24];
+  int64_t t = gb_now_ms();
+  ast_keys_t ks;
+  ast_keys(&ks, prefix, station, gb_china_day(t));
   snprintf(rev, sizeof(rev), "%u", revision);
   snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
-  int argc = 9 + nwarn;
+  snprintf(now, sizeof(now), "%lld", (long long)t);
+  int argc = 13 + nwarn;
   const char **argv = calloc((size_t)argc, sizeof(*argv));
   if (!argv) return GB_EIO;
-  argv[0] = "EVAL", argv[1] = store_lua, argv[2] = "2";
+  argv[0] = "EVAL", argv[1] = store_lua, argv[2] = "4";
   argv[3] = gb_key_alert(ka, prefix, station, alert_id);
   argv[4] = gb_key_feed(kf, prefix, station);
-  argv[5] = rev, argv[6] = json, argv[7] = maxlen, argv[8] = push ? "1" : "0";
-  for (int i = 0; i < nwarn; i++) argv[9 + i] = warnings[i];
+  argv[5] = ks.live, argv[6] = ks.day;
+  argv[7] = rev, argv[8] = json, argv[9] = maxlen, argv[10] = push ? "1" : "0";
+  argv[11] = risk, argv[12] = now;
+  for (int i = 0; i < nwarn; i++) argv[13 + i] = warnings[i];
   redisReply *rep = gb_redis_commandargv(r, argc, argv, NULL);
   free(argv);
   if (!rep || rep->type == REDIS_REPLY_ERROR) {

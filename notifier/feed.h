@@ -24,7 +24,8 @@ typedef struct {
 
 /**
  * Stores alert `json` for station unless a copy of the same or a later
- * revision is stored already (matcher numbers the updates of an alert).
+ * revision is stored already (matcher numbers the updates of an alert),
+ * and counts it in the station's statistics (alertstats.h) by risk.
  * With push, the station's officers get it (a feed entry "alert" or
  * "alert.updated"; a new alert's state is new); without (low risk), it is
  * kept for the registrant only (state info) until a later revision is
@@ -33,8 +34,8 @@ typedef struct {
  * @returns 1 and *out, 0 when it was already stored, or GB_EIO.
  */
 int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
-               uint32_t revision, const char *json, int push, char *const *warnings, int nwarn,
-               feed_stored_t *out);
+               uint32_t revision, const char *json, const char *risk, int push,
+               char *const *warnings, int nwarn, feed_stored_t *out);
 
 /* Whether a feed event is for the devices (registrants' warnings are not). */
 int feed_for_devices(const char *event);

@@ -8,6 +8,7 @@
 #include "gb/log.h"
 #include "gb/numkey.h"
 #include "gb/service.h"
+#include "alertstats.h"
 #include "auth.h"
 #include "notifier.h"
 #include "relay.h"
@@ -94,6 +95,7 @@ int main(int argc, char **argv) {
   notifier_workflow_register(&n);
   notifier_api_intel_register(&n);
   notifier_api_webhooks_register(&n);
+  notifier_api_alertstats_register(&n);
   if (relay_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("relay", errstr);
   if (webhook_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("webhook", errstr);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);

@@ -17,27 +17,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alertstats.h"
 #include "auth.h"
 #include "feed.h"
 #include "gb/err.h"
 #include "gb/keys.h"
 #include "gb/log.h"
+#include "gb/registry.h"
 #include "gb/timeparse.h"
 #include "notifier.h"
 #include "respond.h"
 
 
-/* KEYS: alert, feed, audit. ARGV: action, account, now_ms, feed maxlen,
- * is_admin (1/0), alert id, details (JSON text: the dissuasion record or
- * the dispute, "" otherwise).
+/* KEYS: alert, feed, audit, then the statistics (alertstats.h): live, day,
+ * time to claim, time to resolve. ARGV: action, account, now_ms, feed
+ * maxlen, is_admin (1/0), alert id, details (JSON text: the dissuasion
+ * record or the dispute, "" otherwise), station.
  * Transitions: claim new -> claimed; release claimed -> new; resolve
- * claimed -> resolved; dispute new|claimed -> disputed. Release and resolve
- * are the claimer's (or an administrator's). */
+ * claimed -> resolved; dispute new|claimed -> disputed; settle disputed ->
+ * new, resolved or reassigned. Release and resolve are the claimer's (or an
+ * administrator's); settling is an administrator's. */
 static const char workflow_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end\n"
     "local st = redis.call('HMGET', KEYS[1], 'state', 'claimed_by')\n"
     "local state, by = st[1] or 'new', st[2] or ''\n"
-    "local from = state\n"
+    "local from, outcome = state, nil\n"
     "local a, who, now = ARGV[1], ARGV[2], ARGV[3]\n"
     "local mine = by == who or ARGV[5] == '1'\n"
     "if a == 'claim' then\n"
@@ -53,7 +57,7 @@ static const char workflow_lua[] =
     "  else\n"
     "    redis.call('HSET', KEYS[1], 'state', 'resolved', 'resolved_by', who, 'resolved_ms', now,"
     " 'record', ARGV[7])\n"
-    "    state = 'resolved'\n"
+    "    state, outcome = 'resolved', cjson.decode(ARGV[7]).outcome\n"
     "  end\n"
     "elseif a == 'settle' then\n"
     /* A station administrator settles a dispute: reject puts the alert
@@ -68,10 +72,10 @@ static const char workflow_lua[] =
     "    state, by = 'new', ''\n"
     "    redis.call('HSET', KEYS[1], 'state', state, 'claimed_by', '')\n"
     "  elseif d.reason == 'wrong_station' then\n"
-    "    state = 'reassigned'\n"
+    "    state, outcome = 'reassigned', 'reassigned'\n"
     "    redis.call('HSET', KEYS[1], 'state', state, 'reassigned_to', d.station_id)\n"
     "  else\n"
-    "    state = 'resolved'\n"
+    "    state, outcome = 'resolved', d.reason\n"
     "    redis.call('HSET', KEYS[1], 'state', state, 'resolved_by', who, 'resolved_ms', now,"
     " 'record', cjson.encode({outcome = d.reason, settled = true}))\n"
     "  end\n"
@@ -84,6 +88,19 @@ static const char workflow_lua[] =
     "else\n"
     "  return {'missing'}\n"
     "end\n"
+    /* The statistics, in the same step. */
+    "if from ~= state then\n"
+    "  redis.call('HINCRBY', KEYS[4], 'state:' .. from, -1)\n"
+    "  redis.call('HINCRBY', KEYS[4], 'state:' .. state, 1)\n"
+    "end\n"
+    "local since = now - tonumber(redis.call('HGET', KEYS[1], 'arrived_ms') or now)\n"
+    "if a == 'claim' and redis.call('HSETNX', KEYS[1], 'first_claimed_ms', now) == 1 then\n"
+    "  redis.call('ZADD', KEYS[6], since, ARGV[6])\n"
+    "  redis.call('HINCRBY', KEYS[5], 'claimed', 1)\n"
+    "end\n"
+    "if state == 'resolved' then redis.call('ZADD', KEYS[7], since, ARGV[6]) end\n"
+    "if outcome then redis.call('HINCRBY', KEYS[5], 'outcome:' .. outcome, 1) end\n"
+    "for i = 5, 7 do redis.call('EXPIRE', KEYS[i], " AST_DAY_TTL_LUA ") end\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[6], 'action', a,"
     " 'by', who, 'at', now, 'details', ARGV[7], 'from', from, 'to', state)\n"
     "local ev = {alert_id = ARGV[6], station_id = ARGV[8], action = a, by = who, state = state,"
@@ -170,7 +187,9 @@ static int reassign(notifier_t *n, const char *id, const char *json, uint32_t re
   }
   feed_stored_t st;
   if (copy) {
-    int stored = feed_store(n->redis, n->prefix, to, id, revision, copy, 1, NULL, 0, &st);
+    const char *risk = json_string_value(json_object_get(alert, "risk"));
+    int stored = feed_store(n->redis, n->prefix, to, id, revision, copy, risk ? risk : "medium", 1,
+                            NULL, 0, &st);
     if (stored >= 0) err = 0;
     if (stored == 1 && st.first_push) escalation_schedule(n, to, id, 1);
     if (stored == 1) {
@@ -224,10 +243,13 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
   snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
   snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
   bool admin = a.account.role != GB_ROLE_OFFICER;
-  const char *argv[] = {"EVAL", workflow_lua, "3", gb_key_alert(ka, n->prefix, station, id),
-                        gb_key_feed(kf, n->prefix, station), kaud, action, a.account.id, now,
-                        maxlen, admin ? "1" : "0", id, details ? details : "", station};
-  redisReply *r = gb_redis_commandargv(n->redis, 14, argv, NULL);
+  ast_keys_t ks;
+  ast_keys(&ks, n->prefix, station, gb_china_day(gb_now_ms()));
+  const char *argv[] = {"EVAL", workflow_lua, "7", gb_key_alert(ka, n->prefix, station, id),
+                        gb_key_feed(kf, n->prefix, station), kaud, ks.live, ks.day, ks.ttc,
+                        ks.ttr, action, a.account.id, now, maxlen, admin ? "1" : "0", id,
+                        details ? details : "", station};
+  redisReply *r = gb_redis_commandargv(n->redis, 18, argv, NULL);
   free(details);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
       r->element[0]->type != REDIS_REPLY_STRING) {

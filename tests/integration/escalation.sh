@@ -69,6 +69,10 @@ it_wait_log notifier "alert.reminder_done alert=$b" 15 "the reminders of B endin
 r=$(redis-cli -p "$IT_REDIS_PORT" XRANGE "${IT_PREFIX}audit:{st:st-1}" - + | grep -c '^remind$' || true)
 [ "$r" -ge 1 ] && [ "$r" = "$(grep -c '^event: alert.reminder$' "$IT_DIR/device.out")" ] ||
   it_fail "reminders: $r in the audit trail, $(grep -c '^event: alert.reminder$' "$IT_DIR/device.out") on the device"
+curl -sf -H "Authorization: Bearer $IT_TOKEN" "http://127.0.0.1:$IT_HTTP/v1/stats/alerts" >"$IT_DIR/stats.json" || it_fail "statistics"
+jq -e --argjson r "$r" '.today.escalations == {"station_admin": 1, "bureau": 1} and .today.reminders == $r and
+  .today.outcomes == {"dissuaded": 1} and .open == {"new": 1}' "$IT_DIR/stats.json" >/dev/null ||
+  it_fail "statistics: $(cat "$IT_DIR/stats.json")"
 
 IT_OK=1
 gb_log "PASS: an unclaimed alert escalated to the station administrator then the bureau; a claimed one never, but its officer was reminded ($r times) until the record"

@@ -8,6 +8,7 @@
 #   - a dispute upheld as "not fraud" counts against the site behind the
 #     alert (GET /v1/intel/not-fraud), once per alert;
 #   - new evidence on a claimed alert reaches its officer, still claimed;
+#   - the station's statistics (and the bureau's) count it all, live;
 #   - resolving closes matcher's incident for the person, so that the next
 #     fraud call past the suppression window opens a new alert.
 set -euo pipefail
@@ -101,6 +102,20 @@ grep "action: \"resolve\"" "$IT_DIR/workflow.txt" | grep -q 'reason: "resolve: d
   it_fail "the resolve event does not say why: $(cat "$IT_DIR/workflow.txt")"
 ids=$(grep -o 'event_id: "[^"]*"' "$IT_DIR/workflow.txt" | sort -u | wc -l)
 [ "$ids" = 4 ] || it_fail "want 4 distinct event ids, got $ids"
+
+# ---- the station's statistics, live ----
+curl -sf -H "Authorization: Bearer $officer" "$api/v1/stats/alerts" >"$IT_DIR/stats.json" || it_fail "GET /v1/stats/alerts"
+jq -e '.station_id == "st-1" and .today.alerts == {"high": 2, "medium": 1} and .open == {"new": 1} and
+  .today.claimed == 1 and .today.outcomes == {"dissuaded": 1, "not_fraud": 1} and .today.escalations == {} and
+  .time_to_claim.count == 1 and .time_to_claim.p50_s >= 0 and .time_to_claim.p90_s >= .time_to_claim.p50_s and
+  .time_to_resolve.count == 2' "$IT_DIR/stats.json" >/dev/null || it_fail "station statistics: $(cat "$IT_DIR/stats.json")"
+it_token bureau-1 "" bureau_admin
+curl -sf -H "Authorization: Bearer $IT_TOKEN" "$api/v1/stats/alerts?station=*" >"$IT_DIR/bureau.json" || it_fail "GET /v1/stats/alerts?station=*"
+jq -e '(.stations | map(.station_id) == ["st-1"]) and .total.today.alerts == {"high": 2, "medium": 1} and
+  .total.time_to_resolve.count == 2 and .total.open == {"new": 1}' "$IT_DIR/bureau.json" >/dev/null ||
+  it_fail "bureau statistics: $(cat "$IT_DIR/bureau.json")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $officer" "$api/v1/stats/alerts?station=*")" = 403 ] ||
+  it_fail "an officer read every station's statistics"
 
 IT_OK=1
 gb_log "PASS: 4 workflow changes on gb.workflow; the dissuaded record confirmed $F on gb.intel (applied by matcher) and closed A's incident (a new alert followed); the upheld not-fraud dispute counted against the site once"
