@@ -34,6 +34,10 @@ routes=(
   "POST /v1/alerts/$ALERT/resolve {\"method\":\"call\",\"outcome\":\"dissuaded\"} *"
   "POST /v1/alerts/$ALERT/dispute {\"reason\":\"not_fraud\"} *"
   "POST /v1/alerts/$ALERT/settle {\"decision\":\"uphold\"} *"
+  "GET /v1/stats/alerts?station=st-1 *"
+  "GET /v1/stats/alerts?station=* *"
+  "GET /v1/intel/not-fraud *"
+  "GET /v1/webhooks/dead *"
 )
 status() { # TOKEN METHOD PATH [BODY]
   local args=(-s -o /dev/null -m 3 -w '%{http_code}' -X "$2" -H 'content-type: application/json')
