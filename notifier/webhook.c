@@ -203,7 +203,7 @@ static int dead_letter(webhook_t *wh, const delivery_t *d, const char *member) {
 
 /* After a failed try: the next one, or the dead letter after the last. */
 static int failed(webhook_t *wh, const delivery_t *d) {
-  char member[256], kr[GB_KEY_MAX], kj[GB_KEY_MAX], attempts[16], due[24];
+  char member[160], kr[GB_KEY_MAX], kj[GB_KEY_MAX], attempts[16], due[24];
   snprintf(member, sizeof(member), "%d|%s", d->gw, d->delivery_id);
   keys(wh, member, kr, kj);
   gb_warn("webhook.failed", "delivery=%s gateway=%s attempt=%d of=%d reason=\"%s\"",
@@ -323,7 +323,7 @@ static int64_t turn(void *ud, gb_redis_t *r) {
   }
   try_all(wh, d, nd);
   for (size_t i = 0; i < nd; i++) {
-    char member[256];
+    char member[160];
     snprintf(member, sizeof(member), "%d|%s", d[i].gw, d[i].delivery_id);
     if (!d[i].error[0]) {
       gb_info("webhook.delivered", "delivery=%s gateway=%s attempt=%d", d[i].delivery_id,
