@@ -14,7 +14,9 @@
 #include "gb/err.h"
 #include "gb/kafka.h"
 #include "gb/log.h"
+#include "gb/stations.h"
 #include "notifier.h"
+#include "relay.h"
 #include "warning.h"
 
 #define DRAIN_MAX 500
@@ -29,10 +31,20 @@ static void fatal(notifier_t *n, const char *why) {
  * unusable), GB_EIO when it must be read again. */
 static int handle(notifier_t *n, const rd_kafka_message_t *m) {
   Goldenbell__V1__Alert *a = goldenbell__v1__alert__unpack(NULL, m->len, m->payload);
-  if (!a) {
-    gb_error("alert.undecodable", "partition=%d offset=%lld", (int)m->partition,
-             (long long)m->offset);
-    return 0;
+  const char *why = !a                          ? "not a goldenbell.v1.Alert"
+                    : a->version != 1           ? "unknown version"
+                    : !gb_station_id_valid(a->station_id) ? "station_id missing or malformed"
+                    : !*a->alert_id || strlen(a->alert_id) > 64 ? "alert_id missing or too long"
+                                                : NULL;
+  if (why) {
+    /* Nothing is lost: the message goes to the dead letters, unchanged,
+     * with the reason; only then is its offset committed. */
+    gb_reject_t rj;
+    gb_reject(&rj, a ? "invalid_value" : "bad_protobuf", "", "%s", why);
+    gb_error("alert.undecodable", "partition=%d offset=%lld reason=\"%s\" action=dead_letter",
+             (int)m->partition, (long long)m->offset, why);
+    if (a) goldenbell__v1__alert__free_unpacked(a, NULL);
+    return relay_dead_letter(n, m, &rj);
   }
   int err = 0;
   char *json = alert_to_json(a);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gb/dlq.h"
 #include "gb/err.h"
 #include "gb/kafka.h"
 #include "gb/keys.h"
@@ -281,6 +282,11 @@ int relay_start(notifier_t *n, char *errstr, size_t errstr_size) {
 
 void relay_kick(notifier_t *n, const char *station) {
   if (n->relay) outbox_kick(n->relay->outbox, station);
+}
+
+int relay_dead_letter(notifier_t *n, const rd_kafka_message_t *m, const gb_reject_t *r) {
+  return gb_dlq_send_sync(n->relay->producer, gb_config_str(n->cfg, "topic.dlq"), "notifier", m,
+                          r, FLUSH_TIMEOUT_MS);
 }
 
 void relay_stop(notifier_t *n) {

@@ -15,7 +15,10 @@
 #ifndef NOTIFIER_RELAY_H
 #define NOTIFIER_RELAY_H
 
+#include <librdkafka/rdkafka.h>
 #include <stddef.h>
+
+#include "gb/jsonutil.h"
 
 struct notifier;
 
@@ -23,6 +26,10 @@ int relay_start(struct notifier *n, char *errstr, size_t errstr_size);
 void relay_stop(struct notifier *n);
 /* The station's audit trail has new entries (loop thread, after a change). */
 void relay_kick(struct notifier *n, const char *station);
+
+/* Sends an unusable input message to gb.dlq with the reason and waits for
+ * the brokers (the relay's producer, from the loop thread). 0 or GB_EIO. */
+int relay_dead_letter(struct notifier *n, const rd_kafka_message_t *m, const gb_reject_t *r);
 
 /* Not-fraud keys (api_intel.c reads them). */
 #define NF_RANK "{nf}:rank"

@@ -3,11 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gb/err.h"
 #include "gb/log.h"
 
-int gb_dlq_send(gb_pipeline_t *p, const char *topic, const char *service,
-                const rd_kafka_message_t *m, const void *value, size_t len, int index,
-                const gb_reject_t *r) {
+/* The dead letter's headers: the original ones, then where and why. */
+static rd_kafka_headers_t *headers(const char *service, const rd_kafka_message_t *m, int index,
+                                   const gb_reject_t *r) {
   rd_kafka_headers_t *in = NULL;
   rd_kafka_headers_t *h;
   if (rd_kafka_message_headers(m, &in) == RD_KAFKA_RESP_ERR_NO_ERROR && in)
@@ -35,9 +36,34 @@ int gb_dlq_send(gb_pipeline_t *p, const char *topic, const char *service,
           "topic=%s partition=%s offset=%s index=%s reason=%s field=%s detail=%s", src, part, off,
           idx, r->reason, r->field[0] ? r->field : "-",
           gb_log_quote(q, sizeof(q), r->detail));
+  return h;
+}
+
+int gb_dlq_send(gb_pipeline_t *p, const char *topic, const char *service,
+                const rd_kafka_message_t *m, const void *value, size_t len, int index,
+                const gb_reject_t *r) {
+  rd_kafka_headers_t *h = headers(service, m, index, r);
   if (!value) {
     value = m->payload;
     len = m->len;
   }
   return gb_pipeline_produce(p, topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len, value, len, h);
+}
+
+int gb_dlq_send_sync(rd_kafka_t *producer, const char *topic, const char *service,
+                     const rd_kafka_message_t *m, const gb_reject_t *r, int timeout_ms) {
+  rd_kafka_headers_t *h = headers(service, m, -1, r);
+  uint64_t failures = gb_kafka_delivery_failures();
+  rd_kafka_resp_err_t e = rd_kafka_producev(
+      producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(m->key, m->key_len),
+      RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+  if (e) {
+    rd_kafka_headers_destroy(h);
+    return GB_EIO;
+  }
+  if (rd_kafka_flush(producer, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      gb_kafka_delivery_failures() != failures)
+    return GB_EIO;
+  return 0;
 }

@@ -42,5 +42,14 @@ ids=$(sed -n 's/^id: //p' "$IT_DIR/device2.out")
 it_call t-54 +8617000000000 13900000054 300
 it_wait_alert device2 +8613900000054 '.revision == 1' 60 "a live alert after the replay"
 
+# A message on gb.alerts that is not an alert is dead-lettered, unchanged,
+# with the reason, and notifier goes on (the next alert still arrives).
+printf 'st-1|this is not an alert\n' | kcat -P -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_alerts" -K '|' 2>>"$IT_DIR/kcat.log"
+it_wait_log notifier 'alert.undecodable .*action=dead_letter' 30 "the unreadable alert"
+dlq=$(timeout 20 kcat -C -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_dlq" -o beginning -e -q -f '%k|%s|%h\n' 2>/dev/null | grep 'gb-service=notifier' || true)
+grep -q '^st-1|this is not an alert|.*gb-reason=bad_protobuf' <<<"$dlq" || it_fail "gb.dlq: '$dlq'"
+it_call t-55 +8617000000000 13900000051 300 "$(it_ago 7200)"
+it_wait_alert device2 +8613900000051 '.revision == 2' 60 "an alert after the unreadable one"
+
 IT_OK=1
-gb_log "PASS: after the tunnel the device got exactly the 2 missed alerts, in order, then live ones"
+gb_log "PASS: after the tunnel the device got exactly the 2 missed alerts, in order, then live ones; an unreadable alert went to gb.dlq"

@@ -23,4 +23,10 @@ int gb_dlq_send(gb_pipeline_t *p, const char *topic, const char *service,
                 const rd_kafka_message_t *m, const void *value, size_t len, int index,
                 const gb_reject_t *r);
 
+/* The same, outside a pipeline (notifier's consumer): produces the whole
+ * message to topic and waits up to timeout_ms for the brokers to have it,
+ * so that the caller may then commit its offset. 0 or GB_EIO. */
+int gb_dlq_send_sync(rd_kafka_t *producer, const char *topic, const char *service,
+                     const rd_kafka_message_t *m, const gb_reject_t *r, int timeout_ms);
+
 #endif
