@@ -99,8 +99,10 @@ out:
 
 static void on_timer_cb(uv_timer_t *t);
 
-static void drain(notifier_t *n) {
-  if (n->stopping) return;
+/* Handles what is waiting, at most DRAIN_MAX messages; returns 1 when it
+ * took that many (more may wait: the caller comes back at once). */
+static int drain(notifier_t *n) {
+  if (n->stopping) return 0;
   rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(4);
   rd_kafka_message_t *m;
   int count = 0;
@@ -117,7 +119,7 @@ static void drain(notifier_t *n) {
        * again after the restart. */
       rd_kafka_topic_partition_list_destroy(offsets);
       fatal(n, "redis unavailable while storing an alert");
-      return;
+      return 0;
     }
     const char *topic = rd_kafka_topic_name(m->rkt);
     rd_kafka_topic_partition_t *tp =
@@ -133,8 +135,10 @@ static void drain(notifier_t *n) {
   }
   rd_kafka_topic_partition_list_destroy(offsets);
   /* More may be waiting: the pipe only signals an empty queue turning
-   * non-empty. */
-  if (count == DRAIN_MAX) uv_timer_start(&n->poll_timer, on_timer_cb, 0, 0);
+   * non-empty, so the timer comes back at once. */
+  if (count < DRAIN_MAX) return 0;
+  uv_timer_start(&n->poll_timer, on_timer_cb, 0, 0);
+  return 1;
 }
 
 static void on_wake(uv_poll_t *h, int status, int events) {
@@ -148,8 +152,9 @@ static void on_wake(uv_poll_t *h, int status, int events) {
 
 static void on_timer_cb(uv_timer_t *t) {
   notifier_t *n = t->data;
-  drain(n);
-  if (!n->stopping) uv_timer_start(&n->poll_timer, on_timer_cb, 200, 0);
+  /* A full drain has restarted the timer at 0 ms; only an idle turn waits
+   * the 200 ms that keep the consumer in its group. */
+  if (!drain(n) && !n->stopping) uv_timer_start(&n->poll_timer, on_timer_cb, 200, 0);
 }
 
 int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size) {
