@@ -60,17 +60,18 @@ int feed_store(gb_redis_t *r, const char *prefix, const char *station, const cha
   snprintf(rev, sizeof(rev), "%u", revision);
   snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
   snprintf(now, sizeof(now), "%lld", (long long)t);
-  int argc = 13 + nwarn;
+  static gb_script_t script = GB_SCRIPT(store_lua);
+  int argc = 11 + nwarn;
   const char **argv = calloc((size_t)argc, sizeof(*argv));
   if (!argv) return GB_EIO;
-  argv[0] = "EVAL", argv[1] = store_lua, argv[2] = "4";
-  argv[3] = gb_key_alert(ka, prefix, station, alert_id);
-  argv[4] = gb_key_feed(kf, prefix, station);
-  argv[5] = ks.live, argv[6] = ks.day;
-  argv[7] = rev, argv[8] = json, argv[9] = maxlen, argv[10] = push ? "1" : "0";
-  argv[11] = risk, argv[12] = now;
-  for (int i = 0; i < nwarn; i++) argv[13 + i] = warnings[i];
-  redisReply *rep = gb_redis_commandargv(r, argc, argv, NULL);
+  argv[0] = "4";
+  argv[1] = gb_key_alert(ka, prefix, station, alert_id);
+  argv[2] = gb_key_feed(kf, prefix, station);
+  argv[3] = ks.live, argv[4] = ks.day;
+  argv[5] = rev, argv[6] = json, argv[7] = maxlen, argv[8] = push ? "1" : "0";
+  argv[9] = risk, argv[10] = now;
+  for (int i = 0; i < nwarn; i++) argv[11 + i] = warnings[i];
+  redisReply *rep = gb_redis_eval(r, &script, argc, argv);
   free(argv);
   if (!rep || rep->type == REDIS_REPLY_ERROR) {
     if (rep) freeReplyObject(rep);

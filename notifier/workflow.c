@@ -245,11 +245,12 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
   bool admin = a.account.role != GB_ROLE_OFFICER;
   ast_keys_t ks;
   ast_keys(&ks, n->prefix, station, gb_china_day(gb_now_ms()));
-  const char *argv[] = {"EVAL", workflow_lua, "7", gb_key_alert(ka, n->prefix, station, id),
+  static gb_script_t script = GB_SCRIPT(workflow_lua);
+  const char *argv[] = {"7", gb_key_alert(ka, n->prefix, station, id),
                         gb_key_feed(kf, n->prefix, station), kaud, ks.live, ks.day, ks.ttc,
                         ks.ttr, action, a.account.id, now, maxlen, admin ? "1" : "0", id,
                         details ? details : "", station};
-  redisReply *r = gb_redis_commandargv(n->redis, 18, argv, NULL);
+  redisReply *r = gb_redis_eval(n->redis, &script, 16, argv);
   free(details);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
       r->element[0]->type != REDIS_REPLY_STRING) {

@@ -220,7 +220,9 @@ int gb_bind(gb_redis_t *r, const char *prefix, const char *code, const char *dev
   randombytes_buf(raw, sizeof(raw));
   sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_memzero(raw, sizeof(raw));
-  snprintf(g->token, sizeof(g->token), "gbt_%s", b64);
+  /* The account id travels in the token (it is no secret), so that a
+   * check reads the token and its account in one round trip. */
+  snprintf(g->token, sizeof(g->token), "gbt_%s~%s", account, b64);
   int64_t now = gb_now_ms();
   g->expires_ms = now + (int64_t)token_ttl_s * 1000;
   char th[GB_TOKEN_HASH_LEN + 1], kt[GB_KEY_MAX], kts[GB_KEY_MAX], c[24], e[24];
@@ -241,30 +243,60 @@ int gb_bind(gb_redis_t *r, const char *prefix, const char *code, const char *dev
   return ok ? 0 : GB_EIO;
 }
 
+/* The account a token names ("gbt_<account>~<random>"); "" for a token of
+ * the first format ("gbt_<random>"), whose account only Redis knows. */
+static void token_account(const char *token, char out[GB_ACCOUNT_ID_MAX]) {
+  const char *tilde = strrchr(token, '~');
+  out[0] = '\0';
+  if (!tilde || tilde - token - 4 <= 0 || tilde - token - 4 >= GB_ACCOUNT_ID_MAX) return;
+  snprintf(out, GB_ACCOUNT_ID_MAX, "%.*s", (int)(tilde - token - 4), token + 4);
+  if (!gb_account_id_valid(out)) out[0] = '\0';
+}
+
 int gb_token_check(gb_redis_t *r, const char *prefix, const char *token, int64_t now_ms,
                    gb_auth_t *a) {
   if (!token || strncmp(token, "gbt_", 4) != 0 || strlen(token) >= GB_TOKEN_MAX)
     return GB_ENOTFOUND;
-  char kt[GB_KEY_MAX];
+  char kt[GB_KEY_MAX], ka[GB_KEY_MAX], named[GB_ACCOUNT_ID_MAX];
   memset(a, 0, sizeof(*a));
   hash_hex(token, a->token_hash);
   key(kt, prefix, "tok:%s", a->token_hash);
-  redisReply *rep = gb_redis_command(r, "HGETALL %s", kt);
-  if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-    if (rep) freeReplyObject(rep);
-    return GB_EIO;
+  token_account(token, named);
+  /* Both hashes in one round trip when the token names its account. */
+  int piped = named[0] != '\0';
+  if (gb_redis_append(r, "HGETALL %s", kt) != 0) return GB_EIO;
+  if (piped) {
+    key(ka, prefix, "acct:{a:%s}", named);
+    if (gb_redis_append(r, "HGETALL %s", ka) != 0) {
+      redisReply *x = gb_redis_reply(r);
+      if (x) freeReplyObject(x);
+      return GB_EIO;
+    }
   }
+  redisReply *rep = gb_redis_reply(r);
+  redisReply *acc = piped ? gb_redis_reply(r) : NULL;
+  int err = 0;
   char account[GB_ACCOUNT_ID_MAX] = "";
-  for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+  if (!rep || rep->type != REDIS_REPLY_ARRAY || (piped && (!acc || acc->type != REDIS_REPLY_ARRAY)))
+    err = GB_EIO;
+  for (size_t i = 0; !err && i + 1 < rep->elements; i += 2) {
     const char *f = rep->element[i]->str, *v = rep->element[i + 1]->str;
     if (!f || !v) continue;
     if (!strcmp(f, "account")) snprintf(account, sizeof(account), "%s", v);
     else if (!strcmp(f, "device")) snprintf(a->device, sizeof(a->device), "%s", v);
     else if (!strcmp(f, "expires_ms")) a->expires_ms = strtoll(v, NULL, 10);
   }
-  freeReplyObject(rep);
-  if (!account[0] || a->expires_ms <= now_ms) return GB_ENOTFOUND;
-  int err = gb_account_get(r, prefix, account, &a->account);
+  if (rep) freeReplyObject(rep);
+  if (!err && (!account[0] || a->expires_ms <= now_ms || (piped && strcmp(account, named) != 0)))
+    err = GB_ENOTFOUND;
+  if (!err) {
+    if (piped) {
+      err = from_reply(acc, &a->account);
+    } else {
+      err = gb_account_get(r, prefix, account, &a->account);
+    }
+  }
+  if (acc) freeReplyObject(acc);
   if (err) return err;
   return a->account.active ? 0 : GB_ENOTFOUND;
 }

@@ -160,3 +160,31 @@ void gb_redis_free(gb_redis_t *r) {
   if (r->c) redisFree(r->c);
   free(r);
 }
+
+#define EVAL_ARGS_MAX 64
+
+static redisReply *run_script(gb_redis_t *r, const char *cmd, const char *script_or_sha, int argc,
+                              const char **argv) {
+  const char *v[EVAL_ARGS_MAX + 2];
+  if (argc > EVAL_ARGS_MAX) return NULL;
+  v[0] = cmd;
+  v[1] = script_or_sha;
+  for (int i = 0; i < argc; i++) v[2 + i] = argv[i];
+  return gb_redis_commandargv(r, argc + 2, v, NULL);
+}
+
+redisReply *gb_redis_eval(gb_redis_t *r, gb_script_t *s, int argc, const char **argv) {
+  if (!s->sha[0]) {
+    redisReply *x = gb_redis_command(r, "SCRIPT LOAD %s", s->body);
+    if (x && x->type == REDIS_REPLY_STRING && x->len == 40) memcpy(s->sha, x->str, 41);
+    if (x) freeReplyObject(x);
+    if (!s->sha[0]) return run_script(r, "EVAL", s->body, argc, argv); /* says why */
+  }
+  redisReply *rep = run_script(r, "EVALSHA", s->sha, argc, argv);
+  if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+    freeReplyObject(rep);
+    s->sha[0] = '\0';
+    rep = run_script(r, "EVAL", s->body, argc, argv); /* loads it again, too */
+  }
+  return rep;
+}

@@ -35,7 +35,7 @@ typedef enum {
 #define GB_ACCOUNT_ID_MAX 65 /* 64 characters and NUL */
 #define GB_ACCOUNT_NAME_MAX 129
 #define GB_BIND_CODE_LEN 10
-#define GB_TOKEN_MAX 64
+#define GB_TOKEN_MAX 128 /* "gbt_<account>~<43 base64url>" and the NUL */
 #define GB_TOKEN_HASH_LEN 64
 
 typedef struct {

@@ -36,6 +36,20 @@ int gb_redis_append(gb_redis_t *r, const char *fmt, ...);
 int gb_redis_appendargv(gb_redis_t *r, int argc, const char **argv, const size_t *argvlen);
 redisReply *gb_redis_reply(gb_redis_t *r);
 
+/* A Lua script run by its SHA1 (EVALSHA), so that its text crosses the
+ * wire once: loaded on first use, and again when Redis answers NOSCRIPT
+ * (a restarted or flushed server). Declare one per script, static, and use
+ * it from one thread. */
+typedef struct {
+  const char *body;
+  char sha[41]; /* "" until loaded */
+} gb_script_t;
+#define GB_SCRIPT(text) {(text), ""}
+
+/* Runs the script: argv holds numkeys, the keys, then the arguments (argc
+ * of them; C strings). The reply as gb_redis_command's. */
+redisReply *gb_redis_eval(gb_redis_t *r, gb_script_t *s, int argc, const char **argv);
+
 /* Whether the connection is up (after the last call). */
 int gb_redis_connected(const gb_redis_t *r);
 const char *gb_redis_errstr(const gb_redis_t *r);
