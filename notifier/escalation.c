@@ -167,7 +167,9 @@ static void on_timer(uv_timer_t *t) {
   due_key(k, n->prefix);
   snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
   snprintf(take, sizeof(take), "%d", TAKE_MAX);
-  redisReply *r = gb_redis_command(n->redis, "EVAL %s 1 %s %s %s", take_lua, k, now, take);
+  static gb_script_t script = GB_SCRIPT(take_lua);
+  const char *argv[] = {"1", k, now, take};
+  redisReply *r = gb_redis_eval(n->redis, &script, 4, argv);
   if (!r || r->type != REDIS_REPLY_ARRAY) {
     if (r) freeReplyObject(r);
     return; /* Redis is down: the due ones wait in Redis for the next turn */

@@ -97,6 +97,7 @@ static int drain_station(outbox_t *o, const char *station) {
   snprintf(kcur, sizeof(kcur), "%sob:{st:%s}:%s", o->prefix, station, o->name);
   key(kstream, o, o->stream, station);
   snprintf(lease_ms, sizeof(lease_ms), "%d", LEASE_MS);
+  static _Thread_local gb_script_t release = GB_SCRIPT(release_lua), renew = GB_SCRIPT(renew_lua);
   redisReply *r = gb_redis_command(o->redis, "SET %s %s NX PX %s", klease, o->worker, lease_ms);
   int leased = r && r->type == REDIS_REPLY_STATUS;
   if (r) freeReplyObject(r);
@@ -129,11 +130,12 @@ static int drain_station(outbox_t *o, const char *station) {
     freeReplyObject(r);
     if (done < 0) err = done;
     if (done < 0 || (size_t)done < n || n < (size_t)o->c.batch) break;
-    redisReply *p = gb_redis_command(o->redis, "EVAL %s 1 %s %s %s", renew_lua, klease,
-                                     o->worker, lease_ms);
+    const char *rv[] = {"1", klease, o->worker, lease_ms};
+    redisReply *p = gb_redis_eval(o->redis, &renew, 4, rv);
     if (p) freeReplyObject(p);
   }
-  r = gb_redis_command(o->redis, "EVAL %s 1 %s %s", release_lua, klease, o->worker);
+  const char *rl[] = {"1", klease, o->worker};
+  r = gb_redis_eval(o->redis, &release, 3, rl);
   if (r) freeReplyObject(r);
   if (carried) gb_debug("outbox.carried", "outbox=%s station=%s entries=%d", o->name, station,
                         carried);
@@ -172,6 +174,19 @@ static void *run(void *arg) {
       ts.tv_nsec += (wait % 1000) * 1000000;
       if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
       if (pthread_cond_timedwait(&o->cv, &o->mu, &ts) != 0) break;
+    }
+    /* Gather: a burst of changes is carried as one batch. */
+    if (o->pending && !o->stop && o->c.gather_ms > 0) {
+      int64_t until = gb_mono_ms() + o->c.gather_ms;
+      while (!o->stop && gb_mono_ms() < until) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t wait = until - gb_mono_ms();
+        ts.tv_sec += wait / 1000;
+        ts.tv_nsec += (wait % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&o->cv, &o->mu, &ts);
+      }
     }
     pending_t *list = o->pending;
     o->pending = NULL;

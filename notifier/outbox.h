@@ -29,6 +29,8 @@ typedef struct {
   const char *stream; /* the station stream carried: "audit" or "feed" */
   int batch;          /* entries read at a time */
   int sweep_ms;       /* how often every known station is looked at */
+  int gather_ms;      /* after a kick, how long more kicks are gathered before carrying:
+                         fewer, fuller batches (one produce request for many changes) */
   /* On the outbox's thread: carries entries (an XRANGE reply's elements,
    * oldest first). Returns how many, from the first, are done with (the
    * cursor moves past them), or a negative code to try again later. */

@@ -269,7 +269,8 @@ int relay_start(notifier_t *n, char *errstr, size_t errstr_size) {
     free(rl);
     return err;
   }
-  outbox_conf_t oc = {.name = "relay", .stream = "audit", .batch = 200, .sweep_ms = 5000,
+  outbox_conf_t oc = {.name = "relay", .stream = "audit", .batch = 500, .sweep_ms = 5000,
+                      .gather_ms = 50,
                       .carry = carry, .ud = rl};
   if ((err = outbox_start(&rl->outbox, n->cfg, &oc, errstr, errstr_size)) != 0) {
     rd_kafka_destroy(rl->producer);

@@ -408,6 +408,7 @@ int webhook_start(notifier_t *n, char *errstr, size_t errstr_size) {
   if (!err && !(wh->multi = curl_multi_init())) err = GB_ENOMEM;
   if (!err) err = gb_kafka_producer_new(&wh->producer, n->cfg, errstr, errstr_size);
   outbox_conf_t oc = {.name = "webhook", .stream = "feed", .batch = 100, .sweep_ms = 5000,
+                      .gather_ms = 10,
                       .carry = carry, .turn = turn, .ud = wh};
   if (!err) err = outbox_start(&wh->outbox, n->cfg, &oc, errstr, errstr_size);
   if (err) {

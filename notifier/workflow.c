@@ -38,9 +38,9 @@
  * new, resolved or reassigned. Release and resolve are the claimer's (or an
  * administrator's); settling is an administrator's. */
 static const char workflow_lua[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end\n"
-    "local st = redis.call('HMGET', KEYS[1], 'state', 'claimed_by')\n"
-    "local state, by = st[1] or 'new', st[2] or ''\n"
+    "local st = redis.call('HMGET', KEYS[1], 'revision', 'state', 'claimed_by', 'arrived_ms')\n"
+    "if not st[1] then return {'missing'} end\n"
+    "local state, by = st[2] or 'new', st[3] or ''\n"
     "local from, outcome = state, nil\n"
     "local a, who, now = ARGV[1], ARGV[2], ARGV[3]\n"
     "local mine = by == who or ARGV[5] == '1'\n"
@@ -93,7 +93,7 @@ static const char workflow_lua[] =
     "  redis.call('HINCRBY', KEYS[4], 'state:' .. from, -1)\n"
     "  redis.call('HINCRBY', KEYS[4], 'state:' .. state, 1)\n"
     "end\n"
-    "local since = now - tonumber(redis.call('HGET', KEYS[1], 'arrived_ms') or now)\n"
+    "local since = now - tonumber(st[4] or now)\n"
     "if a == 'claim' and redis.call('HSETNX', KEYS[1], 'first_claimed_ms', now) == 1 then\n"
     "  redis.call('ZADD', KEYS[6], since, ARGV[6])\n"
     "  redis.call('HINCRBY', KEYS[5], 'claimed', 1)\n"
@@ -111,9 +111,9 @@ static const char workflow_lua[] =
     "local data = cjson.encode(ev)\n"
     "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'event',"
     " 'alert.workflow', 'json', data)\n"
-    "return {'ok', state, by, id, data, redis.call('HGET', KEYS[1], 'json') or '',"
-    " redis.call('HGET', KEYS[1], 'revision') or '1', redis.call('HGET', KEYS[1], 'claimed_ms')"
-    " or ''}\n";
+    /* The alert itself only for a reassignment, which copies it. */
+    "local json = state == 'reassigned' and redis.call('HGET', KEYS[1], 'json') or ''\n"
+    "return {'ok', state, by, id, data, json, st[1]}\n";
 
 /* The dissuasion record of a resolve, checked: method, outcome, amount
  * (when money was already transferred), notes. Returns the JSON to store,
@@ -274,8 +274,7 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
     const char *fid = r->element[3]->str, *data = r->element[4]->str;
     int devices = hub_broadcast(&n->hub, station, fid, "alert.workflow", data, strlen(data));
     notifier_feed_changed(n, station, 1);
-    if (!strcmp(action, "claim") && r->elements >= 8 &&
-        reminder_schedule(n, station, id, r->element[7]->str) != 0)
+    if (!strcmp(action, "claim") && reminder_schedule(n, station, id, now) != 0)
       gb_warn("reminder.unscheduled", "alert=%s station=%s", id, station);
     gb_info("alert.workflow", "alert=%s station=%s action=%s by=%s devices=%d", id, station,
             action, a.account.id, devices);
