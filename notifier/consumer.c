@@ -14,12 +14,28 @@
 #include "gb/err.h"
 #include "gb/kafka.h"
 #include "gb/log.h"
+#include "gb/timeparse.h"
 #include "gb/stations.h"
 #include "notifier.h"
 #include "relay.h"
 #include "warning.h"
 
 #define DRAIN_MAX 500
+/* Handled alerts' offsets are committed at most this often (and when the
+ * consumer idles or stops): a commit per drain was a broker request per
+ * few alerts. A crash re-reads at most this much, which the idempotent
+ * store turns into nothing. */
+#define COMMIT_INTERVAL_MS 100
+
+/* Commits the offsets handled so far (synchronously). */
+static void commit(notifier_t *n) {
+  if (!n->pending || n->pending->cnt == 0) return;
+  rd_kafka_resp_err_t e = rd_kafka_commit(n->consumer, n->pending, 0);
+  if (e) gb_warn("kafka.commit_failed", "err=%s", rd_kafka_err2name(e));
+  rd_kafka_topic_partition_list_destroy(n->pending);
+  n->pending = rd_kafka_topic_partition_list_new(4);
+  n->last_commit_ms = gb_mono_ms();
+}
 
 static void fatal(notifier_t *n, const char *why) {
   gb_error("notifier.fatal", "reason=\"%s\" action=exit_without_commit", why);
@@ -103,7 +119,7 @@ static void on_timer_cb(uv_timer_t *t);
  * took that many (more may wait: the caller comes back at once). */
 static int drain(notifier_t *n) {
   if (n->stopping) return 0;
-  rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(4);
+  rd_kafka_topic_partition_list_t *offsets = n->pending;
   rd_kafka_message_t *m;
   int count = 0;
   while (count < DRAIN_MAX && (m = rd_kafka_consumer_poll(n->consumer, 0)) != NULL) {
@@ -115,9 +131,10 @@ static int drain(notifier_t *n) {
     }
     if (handle(n, m) != 0) {
       rd_kafka_message_destroy(m);
-      /* Redis is down: stop without committing this message; it is read
-       * again after the restart. */
-      rd_kafka_topic_partition_list_destroy(offsets);
+      /* Redis is down: stop without committing this message (what was
+       * handled before it is committed); it is read again after the
+       * restart. */
+      commit(n);
       fatal(n, "redis unavailable while storing an alert");
       return 0;
     }
@@ -129,11 +146,7 @@ static int drain(notifier_t *n) {
     rd_kafka_message_destroy(m);
     count++;
   }
-  if (offsets->cnt > 0) {
-    rd_kafka_resp_err_t e = rd_kafka_commit(n->consumer, offsets, 0);
-    if (e) gb_warn("kafka.commit_failed", "err=%s", rd_kafka_err2name(e));
-  }
-  rd_kafka_topic_partition_list_destroy(offsets);
+  if (count == 0 || gb_mono_ms() - n->last_commit_ms >= COMMIT_INTERVAL_MS) commit(n);
   /* More may be waiting: the pipe only signals an empty queue turning
    * non-empty, so the timer comes back at once. */
   if (count < DRAIN_MAX) return 0;
@@ -162,6 +175,7 @@ int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size) {
   int err = gb_kafka_consumer_new(&n->consumer, n->cfg, gb_config_str(n->cfg, "notifier.group"),
                                   topics, 1, errstr, errstr_size);
   if (err) return err;
+  n->pending = rd_kafka_topic_partition_list_new(4);
   if (pipe(n->wake_fds) != 0) {
     snprintf(errstr, errstr_size, "pipe failed");
     return GB_EIO;
@@ -187,8 +201,11 @@ void notifier_consumer_stop(notifier_t *n) {
   uv_close((uv_handle_t *)&n->poll_timer, NULL);
   rd_kafka_queue_io_event_enable(n->queue, -1, NULL, 0);
   rd_kafka_queue_destroy(n->queue);
-  /* Every handled message was committed in drain(); leave the group now so
-   * that a replacement takes our partitions at once. */
+  commit(n);
+  rd_kafka_topic_partition_list_destroy(n->pending);
+  n->pending = NULL;
+  /* Every handled message is committed now; leave the group so that a
+   * replacement takes our partitions at once. */
   rd_kafka_consumer_close(n->consumer);
   rd_kafka_destroy(n->consumer);
   n->consumer = NULL;

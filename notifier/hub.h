@@ -4,6 +4,7 @@
 #define NOTIFIER_HUB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gb/http.h"
 
@@ -16,8 +17,14 @@ typedef struct hub_sub {
   struct hub_sub *prev, *next;
 } hub_sub_t;
 
+/* Streams by station (a hash of the name picks the bucket), so that an
+ * alert costs the walk of its own station's devices, not of every device;
+ * the bureau's "*" streams in a list of their own. */
+#define HUB_BUCKETS 4096
+
 typedef struct {
-  hub_sub_t *head;
+  hub_sub_t *bucket[HUB_BUCKETS];
+  hub_sub_t *all;
   int count;
 } hub_t;
 

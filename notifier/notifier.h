@@ -23,6 +23,8 @@ typedef struct notifier {
   /* Kafka */
   rd_kafka_t *consumer;
   rd_kafka_queue_t *queue;
+  rd_kafka_topic_partition_list_t *pending; /* handled, not yet committed offsets */
+  int64_t last_commit_ms;                   /* monotonic */
   int wake_fds[2];
   uv_poll_t wake;
   uv_timer_t poll_timer;
