@@ -146,7 +146,7 @@ static int drain(notifier_t *n) {
     rd_kafka_message_destroy(m);
     count++;
   }
-  if (count == 0 || gb_mono_ms() - n->last_commit_ms >= COMMIT_INTERVAL_MS) commit(n);
+  if (gb_mono_ms() - n->last_commit_ms >= COMMIT_INTERVAL_MS) commit(n);
   /* More may be waiting: the pipe only signals an empty queue turning
    * non-empty, so the timer comes back at once. */
   if (count < DRAIN_MAX) return 0;
@@ -167,7 +167,9 @@ static void on_timer_cb(uv_timer_t *t) {
   notifier_t *n = t->data;
   /* A full drain has restarted the timer at 0 ms; only an idle turn waits
    * the 200 ms that keep the consumer in its group. */
-  if (!drain(n) && !n->stopping) uv_timer_start(&n->poll_timer, on_timer_cb, 200, 0);
+  if (drain(n) || n->stopping) return;
+  commit(n); /* idle: what is handled need not wait for the interval */
+  uv_timer_start(&n->poll_timer, on_timer_cb, 200, 0);
 }
 
 int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size) {
