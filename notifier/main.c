@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "notifier.h"
 #include "relay.h"
+#include "web.h"
 #include "webhook.h"
 
 static const gb_opt_t notifier_opts[] = {
@@ -41,6 +42,10 @@ static const gb_opt_t notifier_opts[] = {
      "5 minutes."},
     {"notifier.webhook-timeout-ms", GB_OPT_INT, "5000", 100, 120000,
      "How long a gateway may take to answer one webhook request."},
+    {"notifier.web-root", GB_OPT_STRING, "", 0, 0,
+     "Directory of the console's and dashboard's files (console/, dashboard/, common/); "
+     "empty: the web/ of the source tree it was built from (installed: "
+     "<prefix>/share/goldenbell/web)."},
     {"http.max-connections", GB_OPT_INT, "10000", 1, 1000000,
      "Most open HTTP connections (devices included); more are refused with 503."},
     GB_OPT_END,
@@ -96,6 +101,7 @@ int main(int argc, char **argv) {
   notifier_api_intel_register(&n);
   notifier_api_webhooks_register(&n);
   notifier_api_alertstats_register(&n);
+  if (web_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("web", errstr);
   if (relay_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("relay", errstr);
   if (webhook_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("webhook", errstr);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
@@ -120,6 +126,7 @@ int main(int argc, char **argv) {
   relay_stop(&n);
   webhook_stop(&n);
   gb_http_server_close(n.http);
+  web_stop(&n);
   uv_close((uv_handle_t *)&n.sigterm, NULL);
   uv_close((uv_handle_t *)&n.sigint, NULL);
   uv_run(n.loop, UV_RUN_DEFAULT);

@@ -36,6 +36,7 @@ typedef struct notifier {
   int exit_code;
   struct relay *relay;     /* relay.c: audit trails to gb.workflow and gb.intel */
   struct webhook *webhook; /* webhook.c: feeds to the push gateways; NULL: none */
+  struct web *web;         /* web.c: the console's and dashboard's files */
   uint64_t alerts_in;
   uint64_t alerts_pushed;
 } notifier_t;
