@@ -36,6 +36,8 @@ PACKAGES=(
   protobuf-compiler    # protoc --encode: an independent protobuf encoder for tests
   openjdk-17-jre-headless maven           # the Kafka broker (Maven Central)
   procps psmisc iproute2                  # process and port tools for tests
+  chromium fonts-noto-cjk                 # the pages' browser tests (playwright-core drives it), CJK glyphs
+  nodejs                                  # runs playwright-core (tests/browser, pinned by its lock file)
 )
 
 missing=()
@@ -47,6 +49,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm: Debian's package, unless the installed nodejs carries its own.
+if ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+# The browser tests' tooling from the npm registry, exactly as locked.
+if ! cmp -s "$here/tests/browser/package-lock.json" "$here/tests/browser/node_modules/.gb-installed-lock"; then
+  (cd "$here/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+     cp package-lock.json node_modules/.gb-installed-lock)
 fi
 
 # Debian starts a system redis-server on 6379 on install; goldenbell starts

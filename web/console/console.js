@@ -134,23 +134,23 @@
     const it = alerts.get(openId);
     if (!it) return;
     const a = it.a, mine = me && it.claimed_by === (me.account || me).id;
-    const family = (a.protectors || []).filter((p) => p.relation !== 'self');
-    $('detail-body').replaceChildren(
+    const others = (a.protectors || []).filter((p) => p.registrant !== a.subject);
+    $('detail-body').replaceChildren(...[
       GB.el('p', { class: 'risk-line risk-' + a.risk }, GB.RISK[a.risk], ' · ', GB.STATE[it.state] || it.state,
         it.claimed_by ? ' · 认领人 ' + it.claimed_by : ''),
       GB.el('p', { class: 'evidence-full' }, a.evidence),
       GB.el('h3', {}, '当事人'),
       GB.el('p', {}, telLink(a.subject, '拨打')),
-      family.length || (a.protectors || []).length ? GB.el('h3', {}, '联系不上时，先联系') : null,
-      GB.el('ul', { class: 'people' }, (a.protectors || []).filter((p) => p.registrant !== a.subject).map((p) =>
-        GB.el('li', {}, (p.relation === 'self' ? '本人' : '登记人（当事人的' + p.relation + '）') + '：', telLink(p.registrant)))),
+      others.length ? GB.el('h3', {}, '联系不上时，先联系') : null,
+      others.length ? GB.el('ul', { class: 'people' }, others.map((p) =>
+        GB.el('li', {}, '登记人（当事人是其' + p.relation + '）：', telLink(p.registrant)))) : null,
       GB.el('h3', {}, '证据'),
       GB.el('ul', { class: 'events' }, (a.events || []).map((e) => GB.el('li', {},
         GB.time(e.time), ' ',
         e.call ? '与 ' + e.call.counterpart + (e.call.outgoing ? ' 去电 ' : ' 来电 ') + e.call.duration_s + ' 秒' : '',
         e.visit ? (e.visit.kind === 'app' ? '安装应用 ' : '访问网站 ') + e.visit.target : ''))),
       it.escalation ? GB.el('p', { class: 'esc' }, '已升级至' + (it.escalation.to === 'bureau' ? '分局' : '所领导')) : null,
-      it.reminder ? GB.el('p', { class: 'esc' }, '提醒：已认领未填记录') : null);
+      it.reminder ? GB.el('p', { class: 'esc' }, '提醒：已认领未填记录') : null].filter(Boolean));
     const act = (label, action, cls) => GB.el('button', { type: 'button', class: cls || '', onclick: () => doAction(action) }, label);
     const buttons = [];
     if (it.state === 'new') buttons.push(act('认领', 'claim', 'primary'));

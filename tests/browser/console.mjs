@@ -1,0 +1,63 @@
+// Two officers of st-1 on phone-sized pages: each binds with a one-time
+// code, sees the live alert, opens it; both tap "claim" at once: one wins,
+// and the other's page shows who has it within a second. The winner files
+// the dissuasion record on the phone. An officer of st-2 cannot open st-1's
+// alert (not listed; the API refuses it).
+import { browser, bind, shot, fail, BASE, PHONE } from './lib.mjs';
+
+const [codeA, codeB, codeX, subject] = process.argv.slice(2);
+const b = await browser();
+const pages = [];
+for (const code of [codeA, codeB]) {
+  const ctx = await b.newContext(PHONE);
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => fail('page error: ' + e.message));
+  await bind(page, '/console/', code);
+  pages.push(page);
+}
+const [pa, pb] = pages;
+const shown = (p) => p.locator('.alert .subject', { hasText: subject.slice(3, 6) }).first();
+for (const p of pages) await shown(p).waitFor({ timeout: 20000 });
+await shot(pa, 'console-list');
+for (const p of pages) await p.locator('.alert-open').first().click();
+await pa.getByRole('button', { name: '认领' }).waitFor({ timeout: 5000 });
+await shot(pa, 'console-alert');
+
+// Both at once. A page whose button has already gone (the other's claim
+// arrived first and the page re-drew) has been told: that is the point.
+await Promise.all(pages.map((p) => p.getByRole('button', { name: '认领' }).click({ timeout: 1000 }).catch(() => null)));
+const t0 = Date.now();
+const who = await Promise.all(pages.map(async (p) => {
+  await p.locator('.risk-line', { hasText: '认领人' }).waitFor({ timeout: 1000 });
+  return (await p.locator('.risk-line').textContent()).match(/认领人 (\S+)/)[1];
+}));
+const told = Date.now() - t0;
+if (who[0] !== who[1]) fail(`the pages disagree on who has it: ${who}`);
+const winner = who[0];
+const wp = winner === 'o-a' ? pa : pb, lp = winner === 'o-a' ? pb : pa;
+if (await lp.getByRole('button', { name: '填写劝阻记录' }).count()) fail('the loser may file the record');
+await shot(lp, 'console-claimed-by-other');
+
+// The record, on the phone.
+await wp.getByRole('button', { name: '填写劝阻记录' }).click();
+await wp.getByLabel('方式').selectOption('call');
+await wp.getByLabel('结果').selectOption('dissuaded');
+await wp.getByLabel('备注').fill('本人接听，已劝阻');
+await shot(wp, 'console-record');
+await wp.getByRole('button', { name: '提交记录' }).click();
+await lp.locator('.risk-line', { hasText: '已办结' }).waitFor({ timeout: 5000 });
+
+// Another station's officer: the list stays empty, and the alert's API is refused.
+const ctx = await b.newContext(PHONE);
+const px = await ctx.newPage();
+await bind(px, '/console/', codeX);
+await px.locator('#list').waitFor({ state: 'visible', timeout: 10000 });
+await px.locator('#conn', { hasText: '实时连接中' }).waitFor({ timeout: 10000 });
+if (await px.locator('.alert').count()) fail("st-2's officer sees st-1's alert");
+const alertId = await pa.evaluate(() => document.querySelector('.alert')?.dataset.alert || '');
+const status = await px.evaluate(async (id) => (await fetch('/v1/alerts/' + id + '/claim', { method: 'POST',
+  headers: { Authorization: 'Bearer ' + localStorage.getItem('gb.token') } })).status, alertId);
+if (status !== 404 && status !== 403) fail(`st-2's officer claimed st-1's alert: ${status}`);
+await shot(px, 'console-other-station');
+await b.close();
+console.log(`PASS: one claim won by ${winner}; both phones showed it within ${told} ms; the record filed on the phone resolved it on the other; st-2's officer saw nothing and got ${status}`);
