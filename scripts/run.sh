@@ -97,6 +97,17 @@ device st-binhai & pids+=($!)
 streams() { [ "$(grep -c 'event=stream.opened' "$run/logs/notifier.log")" -ge 2 ]; }
 gb_wait_until 20 "the officers' devices to connect" streams
 
+# For a person at a browser: an officer of 永福派出所 and the bureau
+# administrator, each with a one-time binding code to type into the page.
+acc=(build/tools/gb-accounts)
+"${acc[@]}" create officer-li --role officer --station st-yongfu --name "李警官" >/dev/null 2>&1 || true
+"${acc[@]}" create bureau-admin --role bureau_admin --name "分局管理员" >/dev/null 2>&1 || true
+officer_code=$("${acc[@]}" code officer-li) || gb_die "no binding code for the demo officer"
+admin_code=$("${acc[@]}" code bureau-admin) || gb_die "no binding code for the bureau administrator"
+gb_log "officer console:  http://127.0.0.1:$port/console/    binding code (李警官, 永福派出所): $officer_code"
+gb_log "bureau dashboard: http://127.0.0.1:$port/dashboard/  binding code (分局管理员): $admin_code"
+gb_log "(each code works once, for 24 h; live demo alerts for 永福派出所 follow below: claim one on the console)"
+
 scripts/demo-source.sh "$bootstrap" --duration "$duration" 2>&1 | sed 's/^/  /' &
 pids+=($!)
 gb_log "running; alerts appear below within seconds (Ctrl-C stops)"
