@@ -3,10 +3,16 @@
 // and the other's page shows who has it within a second. The winner files
 // the dissuasion record on the phone. An officer of st-2 cannot open st-1's
 // alert (not listed; the API refuses it).
-import { browser, bind, shot, fail, BASE, PHONE } from './lib.mjs';
+import { browser, bind, shot, fail, PHONE, PC } from './lib.mjs';
 
-const [codeA, codeB, codeX, subject] = process.argv.slice(2);
+const [codeA, codeB, codeX, codeBureau, subject] = process.argv.slice(2);
 const b = await browser();
+// The bureau's dashboard, on a PC-sized page, open throughout.
+const pd = await (await b.newContext(PC)).newPage();
+pd.on('pageerror', (e) => fail('dashboard page error: ' + e.message));
+await bind(pd, '/dashboard/', codeBureau);
+const row = pd.locator('#stations tbody tr', { hasText: '思明派出所' });
+await row.waitFor({ timeout: 10000 });
 const pages = [];
 for (const code of [codeA, codeB]) {
   const ctx = await b.newContext(PHONE);
@@ -46,6 +52,17 @@ await wp.getByLabel('备注').fill('本人接听，已劝阻');
 await shot(wp, 'console-record');
 await wp.getByRole('button', { name: '提交记录' }).click();
 await lp.locator('.risk-line', { hasText: '已办结' }).waitFor({ timeout: 5000 });
+// The record appears on the dashboard: st-1 has 1 dissuaded (column 已劝阻).
+const col = await pd.locator('#stations thead th').allTextContents();
+const idx = col.indexOf('已劝阻');
+if (idx < 0) fail('no 已劝阻 column: ' + col);
+const t1 = Date.now();
+await pd.waitForFunction(([i]) => {
+  const r = [...document.querySelectorAll('#stations tbody tr')].find((tr) => tr.textContent.includes('思明派出所'));
+  return r && r.children[i].textContent === '1';
+}, [idx], { timeout: 5000 });
+const onDashboard = Date.now() - t1;
+await shot(pd, 'dashboard');
 
 // Another station's officer: the list stays empty, and the alert's API is refused.
 const ctx = await b.newContext(PHONE);
@@ -60,4 +77,4 @@ const status = await px.evaluate(async (id) => (await fetch('/v1/alerts/' + id +
 if (status !== 404 && status !== 403) fail(`st-2's officer claimed st-1's alert: ${status}`);
 await shot(px, 'console-other-station');
 await b.close();
-console.log(`PASS: one claim won by ${winner}; both phones showed it within ${told} ms; the record filed on the phone resolved it on the other; st-2's officer saw nothing and got ${status}`);
+console.log(`PASS: one claim won by ${winner}; both phones showed it within ${told} ms; the record filed on the phone resolved it on the other and reached the dashboard within ${onDashboard} ms; st-2's officer saw nothing and got ${status}`);
