@@ -1,5 +1,6 @@
 // Two officers of st-1 on phone-sized pages: each binds with a one-time
-// code, sees the live alert, opens it; both tap "claim" at once: one wins,
+// code, sees the live alert (the page is 360 px wide without sideways
+// scrolling, every field labelled), opens it (one by keyboard); both tap "claim" at once: one wins,
 // and the other's page shows who has it within a second. The winner files
 // the dissuasion record on the phone. An officer of st-2 cannot open st-1's
 // alert (not listed; the API refuses it).
@@ -25,7 +26,18 @@ const [pa, pb] = pages;
 const shown = (p) => p.locator('.alert .subject', { hasText: subject.slice(3, 6) }).first();
 for (const p of pages) await shown(p).waitFor({ timeout: 20000 });
 await shot(pa, 'console-list');
-for (const p of pages) await p.locator('.alert-open').first().click();
+// Accessible at 360 px: no sideways scrolling, every field labelled, and
+// the list usable from the keyboard (pb opens the alert with Enter).
+const a11y = await pa.evaluate(() => ({
+  wide: document.documentElement.scrollWidth,
+  unlabelled: [...document.querySelectorAll('input, select, textarea')].filter((e) => !e.labels || !e.labels.length).map((e) => e.id),
+}));
+if (a11y.wide > 360) fail(`the console is ${a11y.wide} px wide at 360`);
+if (a11y.unlabelled.length) fail('fields without a label: ' + a11y.unlabelled);
+await pa.locator('.alert-open').first().click();
+await pb.locator('.alert-open').first().focus();
+await pb.keyboard.press('Enter');
+await pb.locator('#detail').waitFor({ state: 'visible', timeout: 2000 });
 await pa.getByRole('button', { name: '认领' }).waitFor({ timeout: 5000 });
 await shot(pa, 'console-alert');
 
