@@ -22,17 +22,8 @@ static void on_not_fraud(gb_http_req_t *req, void *ud) {
     respond_error(req, 403, "administrators only");
     return;
   }
-  char buf[16];
-  const char *l = gb_http_req_query_param(req, "limit", buf, sizeof(buf));
-  long limit = LIMIT_DEFAULT;
-  if (l) {
-    char *end;
-    limit = strtol(l, &end, 10);
-    if (*end || limit < 1 || limit > LIMIT_MAX) {
-      respond_error(req, 400, "limit: 1 to %d", LIMIT_MAX);
-      return;
-    }
-  }
+  long limit;
+  if (!respond_limit(req, LIMIT_DEFAULT, LIMIT_MAX, &limit)) return;
   redisReply *r = gb_redis_command(n->redis, "ZREVRANGE %s" NF_RANK " 0 %ld WITHSCORES",
                                    n->prefix, limit - 1);
   if (!r || r->type != REDIS_REPLY_ARRAY) {

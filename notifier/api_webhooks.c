@@ -17,17 +17,8 @@ static void on_dead(gb_http_req_t *req, void *ud) {
     respond_error(req, 403, "bureau administrators only");
     return;
   }
-  char buf[16];
-  const char *l = gb_http_req_query_param(req, "limit", buf, sizeof(buf));
-  long limit = 100;
-  if (l) {
-    char *end;
-    limit = strtol(l, &end, 10);
-    if (*end || limit < 1 || limit > WH_DEAD_MAX) {
-      respond_error(req, 400, "limit: 1 to %d", WH_DEAD_MAX);
-      return;
-    }
-  }
+  long limit;
+  if (!respond_limit(req, 100, WH_DEAD_MAX, &limit)) return;
   redisReply *r = gb_redis_command(n->redis, "LRANGE %s" WH_DEAD " 0 %ld", n->prefix, limit - 1);
   if (!r || r->type != REDIS_REPLY_ARRAY) {
     if (r) freeReplyObject(r);

@@ -246,8 +246,7 @@ static int carry(void *ud, gb_redis_t *r, const char *station, redisReply *const
   }
   size_t done = err ? i - 1 : n;
   /* Nothing counts as carried before the brokers have it. */
-  if (rd_kafka_flush(rl->producer, FLUSH_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-      gb_kafka_delivery_failures() != failures) {
+  if (gb_kafka_flush_acked(rl->producer, failures, FLUSH_TIMEOUT_MS) != 0) {
     gb_warn("relay.unacknowledged", "station=%s entries=%zu action=retry", station, n);
     return GB_EIO;
   }

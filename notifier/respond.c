@@ -25,3 +25,18 @@ void respond_error(gb_http_req_t *req, int status, const char *fmt, ...) {
   va_end(ap);
   respond_json(req, status, json_pack("{s:s}", "error", msg));
 }
+
+bool respond_limit(gb_http_req_t *req, long def, long max, long *out) {
+  char buf[24];
+  const char *l = gb_http_req_query_param(req, "limit", buf, sizeof(buf));
+  *out = def;
+  if (!l) return true;
+  char *end;
+  long v = strtol(l, &end, 10);
+  if (*end || v < 1 || v > max) {
+    respond_error(req, 400, "limit: 1 to %ld", max);
+    return false;
+  }
+  *out = v;
+  return true;
+}

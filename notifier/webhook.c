@@ -172,6 +172,7 @@ static int forget(webhook_t *wh, const char *member) {
 static int dead_letter(webhook_t *wh, const delivery_t *d, const char *member) {
   char attempts[16];
   snprintf(attempts, sizeof(attempts), "%d", d->attempt);
+  uint64_t failures = gb_kafka_delivery_failures();
   rd_kafka_resp_err_t e = rd_kafka_producev(
       wh->producer, RD_KAFKA_V_TOPIC(wh->topic_dlq),
       RD_KAFKA_V_KEY(d->delivery_id, strlen(d->delivery_id)),
@@ -182,10 +183,7 @@ static int dead_letter(webhook_t *wh, const delivery_t *d, const char *member) {
       RD_KAFKA_V_HEADER("gb-field", wh->urls[d->gw], -1),
       RD_KAFKA_V_HEADER("gb-attempts", attempts, -1),
       RD_KAFKA_V_HEADER("gb-service", "notifier", -1), RD_KAFKA_V_END);
-  uint64_t failures = gb_kafka_delivery_failures();
-  if (e || rd_kafka_flush(wh->producer, FLUSH_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-      gb_kafka_delivery_failures() != failures)
-    return GB_EIO;
+  if (e || gb_kafka_flush_acked(wh->producer, failures, FLUSH_TIMEOUT_MS) != 0) return GB_EIO;
   json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I}", "delivery_id", d->delivery_id,
                         "gateway", wh->urls[d->gw], "event", d->event, "attempts", d->attempt,
                         "error", d->error, "at_ms", (json_int_t)gb_now_ms());

@@ -62,8 +62,5 @@ int gb_dlq_send_sync(rd_kafka_t *producer, const char *topic, const char *servic
     rd_kafka_headers_destroy(h);
     return GB_EIO;
   }
-  if (rd_kafka_flush(producer, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-      gb_kafka_delivery_failures() != failures)
-    return GB_EIO;
-  return 0;
+  return gb_kafka_flush_acked(producer, failures, timeout_ms);
 }

@@ -68,6 +68,11 @@ uint64_t gb_kafka_delivery_failures(void) {
   return __atomic_load_n(&plain_failures, __ATOMIC_RELAXED);
 }
 
+int gb_kafka_flush_acked(rd_kafka_t *producer, uint64_t failures_before, int timeout_ms) {
+  if (rd_kafka_flush(producer, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) return GB_EIO;
+  return gb_kafka_delivery_failures() == failures_before ? 0 : GB_EIO;
+}
+
 static void pipeline_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
   (void)rk;
   gb_pipeline_t *p = opaque;

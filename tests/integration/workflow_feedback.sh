@@ -80,6 +80,10 @@ counted() {
 gb_wait_until 20 "the not-fraud count" counted || it_fail "not-fraud counts: $(cat "$IT_DIR/nf.json")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $officer" "$api/v1/intel/not-fraud")
 [ "$code" = 403 ] || it_fail "an officer read the not-fraud counts: $code"
+for bad in 0 1001 x; do
+  code=$(curl -s -o "$IT_DIR/body" -w '%{http_code}' -H "Authorization: Bearer $admin" "$api/v1/intel/not-fraud?limit=$bad")
+  [ "$code" = 400 ] && grep -q 'limit: 1 to 1000' "$IT_DIR/body" || it_fail "limit=$bad: $code $(cat "$IT_DIR/body")"
+done
 # The not-fraud outcome sends nothing to intelligence.
 [ "$(it_messages "$IT_TOPIC_gb_intel" goldenbell.v1.FraudIndicator goldenbell/v1/intel.proto | grep -c goldenbell: || true)" = 1 ] ||
   it_fail "a not-fraud outcome reached gb.intel"

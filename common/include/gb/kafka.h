@@ -41,6 +41,12 @@ int gb_kafka_consumer_new(rd_kafka_t **out, const gb_config_t *cfg, const char *
  * failed (each is also logged), for the process. Thread-safe. */
 uint64_t gb_kafka_delivery_failures(void);
 
+/* Waits up to timeout_ms until the brokers have acknowledged everything
+ * produced so far. Returns 0 when they have and no delivery failed since
+ * failures_before (gb_kafka_delivery_failures(), read before producing),
+ * else GB_EIO: the caller must not count its messages as sent. */
+int gb_kafka_flush_acked(rd_kafka_t *producer, uint64_t failures_before, int timeout_ms);
+
 /**
  * Creates a reader of a whole topic: a consumer outside any group, assigned
  * every partition from the beginning, for state each worker needs in full
