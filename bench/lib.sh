@@ -20,7 +20,8 @@ bench_start() {
 # the redis-server R (prefix gb:), on fresh topics of its own, with every
 # partition of its alerts topic assigned. Sets notifier_pid, notifier_log,
 # http (its port) and alerts_topic. The number-hash key goes in
-# $dir/hash.key (GB_INDEX_HASH_KEY_FILE, for notifier versions that read it).
+# $dir/hash.key (GB_INDEX_HASH_KEY_FILE) and the data key in $dir/data.keys
+# (GB_INDEX_KEYS_FILE: notifier opens registrants' details with it).
 bench_notifier() {
   local name=$1 partitions=${GB_BENCH_PARTITIONS:-4} sfx
   shift
@@ -29,7 +30,8 @@ bench_notifier() {
   build/tools/gb-topics -b "$B" -p "$partitions" -r 1 -c retention.ms=7200000 create "${topics[@]}" 2>/dev/null
   alerts_topic=${topics[0]}
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/hash.key"
-  export GB_INDEX_HASH_KEY_FILE=$dir/hash.key
+  echo "k1=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$dir/data.keys"
+  export GB_INDEX_HASH_KEY_FILE=$dir/hash.key GB_INDEX_KEYS_FILE=$dir/data.keys
   http=$(gb_free_port)
   notifier_log=$dir/$name-$sfx.log
   gb_launch "$notifier_log" "$dir/$name.pid" build/notifier/notifier --redis.url="$R" --redis.prefix=gb: \

@@ -89,11 +89,15 @@ int alert_emit(matcher_t *mt, const char *subject, const owner_t *owners, int n,
   Goldenbell__V1__Event *evs[INCIDENT_ITEMS_MAX];
   Goldenbell__V1__Protector prot[MAX_PROTECTORS];
   Goldenbell__V1__Protector *protp[MAX_PROTECTORS];
-  char evidence[2048];
+  char evidence[2048], evidence_zh[2048];
   int err = 0;
   int ni = open_items(mt, inc, items);
   evidence_sort(items, ni);
-  evidence_text(evidence, sizeof(evidence), items, ni, inc->last_ms, &mt->rules);
+  /* English for logs and API consumers, Chinese for the officers: the same
+   * items, phrases and limits. */
+  evidence_text(evidence, sizeof(evidence), items, ni, inc->last_ms, &mt->rules, EVIDENCE_EN);
+  evidence_text(evidence_zh, sizeof(evidence_zh), items, ni, inc->last_ms, &mt->rules,
+                EVIDENCE_ZH);
   /* The events behind it, oldest first. */
   qsort(items, (size_t)ni, sizeof(*items), by_time);
   for (int i = 0; i < ni; i++) evs[i] = (Goldenbell__V1__Event *)items[i].ev;
@@ -112,6 +116,7 @@ int alert_emit(matcher_t *mt, const char *subject, const owner_t *owners, int n,
   a.risk = (Goldenbell__V1__Risk)inc->risk;
   a.rule = (Goldenbell__V1__Rule)inc->rule;
   a.evidence = evidence;
+  a.evidence_zh = evidence_zh;
   a.n_events = (size_t)ni;
   a.events = evs;
   a.n_protectors = (size_t)n;

@@ -44,12 +44,15 @@ char *alert_to_json(const Goldenbell__V1__Alert *a) {
   }
   json_t *evs = json_array();
   for (size_t i = 0; i < a->n_events; i++) json_array_append_new(evs, event_json(a->events[i]));
-  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:o}",
+  /* evidence_zh, the Chinese the officers read, is "" from a matcher older
+   * than the field. */
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:o}",
                         "alert_id", a->alert_id, "station_id", a->station_id, "subject",
                         a->subject, "risk", gb_risk_name(a->risk), "rule",
-                        gb_rule_name(a->rule), "evidence", a->evidence, "created", created,
-                        "updated", updated, "count", (json_int_t)a->count, "revision",
-                        (json_int_t)a->revision, "protectors", prot, "events", evs);
+                        gb_rule_name(a->rule), "evidence", a->evidence, "evidence_zh",
+                        a->evidence_zh, "created", created, "updated", updated, "count",
+                        (json_int_t)a->count, "revision", (json_int_t)a->revision,
+                        "protectors", prot, "events", evs);
   if (!o) return NULL;
   char *s = json_dumps(o, JSON_COMPACT);
   json_decref(o);

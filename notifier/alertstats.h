@@ -1,12 +1,20 @@
 /* Alert statistics per station (GET /v1/stats/alerts), kept by the Lua
  * scripts that change alerts (feed.c, workflow.c, escalation.c) in the same
  * step as the change, so they are exact and live:
- *   <p>ast:{st:<s>}            HASH  state:<state> -> the station's alerts in it now
+ *   <p>ast:{st:<s>}            HASH  state:<state> -> the station's alerts in it now;
+ *                                    open:<risk> -> its open alerts (new, claimed,
+ *                                    disputed) by the risk they had when first pushed
+ *                                    (the alert's open_risk: a later revision of
+ *                                    another risk does not move it); escalated_open ->
+ *                                    its open alerts escalated at least once (the
+ *                                    alert's esc_open 1 while counted)
  *   <p>ast:{st:<s>}:<day>      HASH  the day's counts: risk:<risk> (alerts received),
  *                                    claimed, outcome:<outcome>, escalated:<level>, reminders
  *   <p>ast:{st:<s>}:<day>:ttc  ZSET  alert -> ms from reaching the officers to its first
  *                                    claim, for claims made that day
  *   <p>ast:{st:<s>}:<day>:ttr  ZSET  alert -> ms from reaching the officers to resolved
+ *   <p>unc:{st:<s>}            ZSET  alert -> arrived_ms of its alerts in state new
+ *                                    (the oldest unclaimed: gb/keys.h)
  * <day> is the day in China (YYYYMMDD, gb_china_day); day keys live
  * AST_DAY_TTL_S. Outcomes: the record's (dissuaded, could_not_reach,
  * money_transferred, not_fraud), or a settled dispute's (not_fraud,

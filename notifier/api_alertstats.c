@@ -1,9 +1,11 @@
 /* GET /v1/stats/alerts[?station=<id>|*][&day=YYYYMMDD]: a station's alert
  * figures for a day (default today in China): alerts received by risk, open
  * alerts by state (now), claims, time to claim and to resolve (median and
- * 90th percentile, nearest rank), outcomes, escalations and reminders.
+ * 90th percentile, nearest rank), outcomes, escalations and reminders; and
+ * live: open alerts by risk, open alerts escalated, the oldest unclaimed.
  * Officers and station administrators see their own station; a bureau
- * administrator any, or every station with the totals (station=*). */
+ * administrator any, or every station with the totals (station=*), read in
+ * one pipeline whatever the number of stations. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,20 +78,34 @@ static void add_fields(json_t *obj, const redisReply *h) {
 
 typedef struct {
   json_t *counts; /* {"risk": {...}, "state": {...}, "outcome": {...}, "escalated": {...},
-                     "claimed", "reminders"} */
+                     "open": {<risk>: n}, "claimed", "reminders", "escalated_open"} */
   durations_t ttc, ttr;
+  char oldest_id[80], oldest_station[GB_ACCOUNT_ID_MAX]; /* "" when nothing is unclaimed */
+  int64_t oldest_ms;
 } figures_t;
 
-static int read_station(notifier_t *n, const char *station, int day, figures_t *f) {
+#define STATION_COMMANDS 5
+
+/* Appends the commands that read a station's figures (STATION_COMMANDS of
+ * them), to be read with collect_station: all stations in one pipeline. */
+static void append_station(notifier_t *n, const char *station, int day) {
   ast_keys_t k;
+  char ku[GB_KEY_MAX];
   ast_keys(&k, n->prefix, station, day);
   gb_redis_append(n->redis, "HGETALL %s", k.live);
   gb_redis_append(n->redis, "HGETALL %s", k.day);
   gb_redis_append(n->redis, "ZRANGE %s 0 -1 WITHSCORES", k.ttc);
   gb_redis_append(n->redis, "ZRANGE %s 0 -1 WITHSCORES", k.ttr);
-  redisReply *r[4];
+  gb_redis_append(n->redis, "ZRANGE %s 0 0 WITHSCORES",
+                  gb_key_station(ku, n->prefix, "unc", station));
+}
+
+/* Reads the replies append_station asked for into f; always reads all of
+ * them. Returns 0, or -1 when any failed. */
+static int collect_station(notifier_t *n, const char *station, figures_t *f) {
+  redisReply *r[STATION_COMMANDS];
   int err = 0;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < STATION_COMMANDS; i++) {
     r[i] = gb_redis_reply(n->redis);
     if (!r[i] || r[i]->type != REDIS_REPLY_ARRAY) err = -1;
   }
@@ -99,10 +115,26 @@ static int read_station(notifier_t *n, const char *station, int day, figures_t *
     for (int z = 2; z < 4; z++)
       for (size_t i = 1; i < r[z]->elements; i += 2)
         durations_add(z == 2 ? &f->ttc : &f->ttr, atof(r[z]->element[i]->str));
+    if (r[4]->elements == 2) {
+      snprintf(f->oldest_id, sizeof(f->oldest_id), "%s", r[4]->element[0]->str);
+      snprintf(f->oldest_station, sizeof(f->oldest_station), "%s", station);
+      f->oldest_ms = strtoll(r[4]->element[1]->str, NULL, 10);
+    }
   }
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < STATION_COMMANDS; i++)
     if (r[i]) freeReplyObject(r[i]);
   return err;
+}
+
+/* {"alert_id", "station_id", "arrived", "waiting_s"} of the oldest
+ * unclaimed alert, or null. */
+static json_t *oldest_json(const figures_t *f, int64_t now_ms) {
+  if (!f->oldest_id[0]) return json_null();
+  char arrived[40];
+  gb_time_format(arrived, sizeof(arrived), f->oldest_ms);
+  int64_t waiting = now_ms > f->oldest_ms ? (now_ms - f->oldest_ms) / 1000 : 0;
+  return json_pack("{s:s, s:s, s:s, s:I}", "alert_id", f->oldest_id, "station_id",
+                   f->oldest_station, "arrived", arrived, "waiting_s", (json_int_t)waiting);
 }
 
 /* The figures as the API shows them; frees the durations. */
@@ -128,6 +160,18 @@ static json_t *render(const char *station, figures_t *f) {
   for (int i = 0; i < 3; i++)
     if (!json_is_object(json_object_get(today, groups[i])))
       json_object_set_new(today, groups[i], json_object());
+  /* Live, whatever the day asked for. */
+  json_t *by_risk = json_object_get(c, "open");
+  json_object_set_new(o, "open_by_risk",
+                      json_pack("{s:I, s:I, s:I}", "high",
+                                (json_int_t)json_integer_value(json_object_get(by_risk, "high")),
+                                "medium",
+                                (json_int_t)json_integer_value(json_object_get(by_risk, "medium")),
+                                "low",
+                                (json_int_t)json_integer_value(json_object_get(by_risk, "low"))));
+  json_object_set_new(o, "escalated_open",
+                      json_integer(json_integer_value(json_object_get(c, "escalated_open"))));
+  json_object_set_new(o, "oldest_unclaimed", oldest_json(f, gb_now_ms()));
   free(f->ttc.v);
   free(f->ttr.v);
   json_decref(f->counts);
@@ -159,7 +203,8 @@ static void on_stats(gb_http_req_t *req, void *ud) {
   }
   if (strcmp(station, "*") != 0) {
     figures_t f = {.counts = json_object()};
-    if (read_station(n, station, day, &f) != 0) {
+    append_station(n, station, day);
+    if (collect_station(n, station, &f) != 0) {
       json_t *o = render(station, &f);
       json_decref(o);
       respond_error(req, 503, "statistics unavailable; try again");
@@ -179,9 +224,15 @@ static void on_stats(gb_http_req_t *req, void *ud) {
   figures_t total = {.counts = json_object()};
   json_t *stations = json_array();
   int err = 0;
-  for (int i = 0; i < count && !err; i++) {
+  for (int i = 0; i < count; i++) append_station(n, list[i].id, day);
+  for (int i = 0; i < count; i++) {
     figures_t f = {.counts = json_object()};
-    err = read_station(n, list[i].id, day, &f);
+    if (collect_station(n, list[i].id, &f) != 0) err = -1;
+    if (f.oldest_id[0] && (!total.oldest_id[0] || f.oldest_ms < total.oldest_ms)) {
+      memcpy(total.oldest_id, f.oldest_id, sizeof(total.oldest_id));
+      memcpy(total.oldest_station, f.oldest_station, sizeof(total.oldest_station));
+      total.oldest_ms = f.oldest_ms;
+    }
     for (size_t j = 0; j < f.ttc.n; j++) durations_add(&total.ttc, f.ttc.v[j]);
     for (size_t j = 0; j < f.ttr.n; j++) durations_add(&total.ttr, f.ttr.v[j]);
     const char *g;

@@ -1,20 +1,31 @@
-/* The stations API of the registration back end (docs/API.md):
+/* The stations API (docs/API.md, "Stations API"). For the registration
+ * back end, public:
  *
  *   GET /v1/stations/nearest?lat=&lon=[&n=5]   the n active units nearest first
  *   GET /v1/stations?name=<text>[&n=20]         active units whose name contains text
  *   GET /v1/stations/:id                        one unit, active or not
  *
+ * For bureau administrators (a token; 401 without, 403 for other roles):
+ *
+ *   GET  /v1/stations?all=1                     every unit, active or not, by id
+ *   POST /v1/stations                           create (201) or replace (200) a unit
+ *   POST /v1/stations/:id/deactivate            stop offering it (204)
+ *   POST /v1/stations/:id/activate              offer it again (204)
+ *
  * A citizen picks the unit to register with from these answers. A unit with
  * "real": false is a publicity unit, not a police station: its registrants
  * are not protected, and the mini-program must say so. Runs on the loop
  * thread with notifier's synchronous Redis connection, like the stream's
- * replay; the citizen's location is not logged. */
+ * replay; the citizen's location is not logged. Every change is logged as
+ * station.changed with the administrator's account. */
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "gb/err.h"
 #include "gb/log.h"
 #include "gb/stations.h"
@@ -25,8 +36,6 @@
 #define NEAREST_MAX 20
 #define SEARCH_DEFAULT 20
 #define SEARCH_MAX 50
-
-
 
 static void respond_unavailable(gb_http_req_t *req, notifier_t *n, const char *what) {
   gb_warn("stations.redis_failed", "request=%s reason=\"%s\"", what, gb_redis_errstr(n->redis));
@@ -109,10 +118,52 @@ static int is_utf8(const char *s) {
   return j != NULL;
 }
 
+/* Signs the caller in and holds the route to bureau administrators:
+ * false when it has answered (401, 403 or 503). */
+static bool require_bureau_admin(notifier_t *n, gb_http_req_t *req, gb_auth_t *a) {
+  if (!auth_require(n, req, a)) return false;
+  if (a->account.role == GB_ROLE_BUREAU_ADMIN) return true;
+  gb_info("auth.forbidden", "account=%s route=stations", a->account.id);
+  respond_error(req, 403, "account %s may not manage stations: bureau administrators do",
+                a->account.id);
+  return false;
+}
+
+/* GET /v1/stations?all=1: the administrator's list, inactive and publicity
+ * units included. The public search's parameters make no sense with it and
+ * are refused rather than ignored. */
+static void on_list_all(gb_http_req_t *req, notifier_t *n) {
+  gb_auth_t a;
+  char buf[4];
+  if (!require_bureau_admin(n, req, &a)) return;
+  const char *all = gb_http_req_query_param(req, "all", buf, sizeof(buf));
+  if (!all || strcmp(all, "1") != 0) {
+    respond_error(req, 400, "all: only all=1, every unit");
+    return;
+  }
+  if (query_has(req, "name") || query_has(req, "n")) {
+    respond_error(req, 400, "all=1 lists every unit: leave out name and n");
+    return;
+  }
+  gb_station_t *list = NULL;
+  int count = gb_stations_list(n->redis, n->prefix, &list);
+  if (count < 0) {
+    if (count == GB_ENOMEM) respond_error(req, 500, "out of memory");
+    else respond_unavailable(req, n, "list");
+    return;
+  }
+  respond_json(req, 200, units_json(list, NULL, count));
+  free(list);
+}
+
 static void on_search(gb_http_req_t *req, void *ud) {
   notifier_t *n = ud;
   char q[4 * GB_STATION_NAME_MAX];
   int max;
+  if (query_has(req, "all")) {
+    on_list_all(req, n);
+    return;
+  }
   const char *s = gb_http_req_query_param(req, "name", q, sizeof(q));
   if (!s || !*s) {
     respond_error(req, 400, "name: give ?name=<part of the station's name>");
@@ -143,9 +194,153 @@ static void on_get(gb_http_req_t *req, void *ud) {
   else respond_json(req, 200, gb_station_json(&st));
 }
 
+/* Copies the string member key of o into dst (size bytes). One that does
+ * not fit or holds a NUL is copied as "", which gb_station_validate
+ * refuses with the field's rule. Returns -1 when the member is missing or
+ * not a string. */
+static int take_string(const json_t *o, const char *key, char *dst, size_t size) {
+  const json_t *v = json_object_get(o, key);
+  if (!json_is_string(v)) return -1;
+  const char *s = json_string_value(v);
+  size_t len = json_string_length(v);
+  if (len >= size || strlen(s) != len) len = 0;
+  memcpy(dst, s, len);
+  dst[len] = '\0';
+  return 0;
+}
+
+/* Reads the body of POST /v1/stations into st; *active is -1 when the body
+ * leaves it out, else 0 or 1. Returns NULL, or what is wrong, naming the
+ * field (in errstr when it needs formatting). */
+static const char *unit_from_body(const char *body, size_t len, gb_station_t *st, int *active,
+                                  char *errstr, size_t errstr_size) {
+  static const char *const known[] = {"id", "name", "bureau", "lat", "lon", "real", "active"};
+  json_error_t je;
+  json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+  const char *bad = NULL;
+  memset(st, 0, sizeof(*st));
+  *active = -1;
+  if (!o || !json_is_object(o)) {
+    bad = "the body is not a JSON object: give {\"id\", \"name\", \"bureau\", \"lat\", "
+          "\"lon\", \"real\"[, \"active\"]}";
+    goto cleanup;
+  }
+  const char *key;
+  json_t *v;
+  json_object_foreach(o, key, v) {
+    size_t i = 0;
+    while (i < sizeof(known) / sizeof(known[0]) && strcmp(key, known[i]) != 0) i++;
+    if (i == sizeof(known) / sizeof(known[0])) {
+      if (strlen(key) <= GB_STATION_ID_MAX)
+        gb_errstr_set(errstr, errstr_size,
+                      "%s: unknown field; want id, name, bureau, lat, lon, real, active", key);
+      else
+        gb_errstr_set(errstr, errstr_size,
+                      "unknown field; want id, name, bureau, lat, lon, real, active");
+      bad = errstr;
+      goto cleanup;
+    }
+  }
+  const json_t *lat = json_object_get(o, "lat"), *lon = json_object_get(o, "lon");
+  const json_t *real = json_object_get(o, "real"), *act = json_object_get(o, "active");
+  if (take_string(o, "id", st->id, sizeof(st->id)) != 0)
+    bad = "id: want a string, 1-64 of letters, digits, '-', '_', '.'";
+  else if (take_string(o, "name", st->name, sizeof(st->name)) != 0)
+    bad = "name: want a string, 1-128 bytes of UTF-8";
+  else if (take_string(o, "bureau", st->bureau, sizeof(st->bureau)) != 0)
+    bad = "bureau: want a string, 1-64 of letters, digits, '-', '_', '.'";
+  else if (!json_is_number(lat))
+    bad = "lat: want a number, decimal degrees within -85.05..85.05";
+  else if (!json_is_number(lon))
+    bad = "lon: want a number, decimal degrees within -180..180";
+  else if (!json_is_boolean(real))
+    bad = "real: want true (a police station) or false (a publicity unit)";
+  else if (act && !json_is_boolean(act))
+    bad = "active: want true or false, or leave it out";
+  if (bad) goto cleanup;
+  st->lat = json_number_value(lat);
+  st->lon = json_number_value(lon);
+  st->real = json_is_true(real);
+  if (act) *active = json_is_true(act);
+  if (gb_station_validate(st, errstr, errstr_size) != 0) bad = errstr;
+cleanup:
+  json_decref(o);
+  return bad;
+}
+
+static void on_put(gb_http_req_t *req, void *ud) {
+  notifier_t *n = ud;
+  gb_auth_t a;
+  char errstr[256];
+  gb_station_t st, old;
+  int active;
+  if (!require_bureau_admin(n, req, &a)) return;
+  size_t len;
+  const char *body = gb_http_req_body(req, &len);
+  const char *bad = unit_from_body(body, len, &st, &active, errstr, sizeof(errstr));
+  if (bad) {
+    respond_error(req, 400, "%s", bad);
+    return;
+  }
+  int exists = gb_station_get(n->redis, n->prefix, st.id, &old);
+  if (exists != 0 && exists != GB_ENOTFOUND) {
+    respond_unavailable(req, n, "put");
+    return;
+  }
+  /* A replaced unit keeps its standing unless the body says otherwise:
+   * correcting a name must not offer a unit the bureau withdrew. */
+  st.active = active >= 0 ? active == 1 : exists == 0 ? old.active : true;
+  int err = gb_station_put(n->redis, n->prefix, &st, errstr, sizeof(errstr));
+  if (err == GB_EINVAL) {
+    respond_error(req, 400, "%s", errstr);
+    return;
+  }
+  if (err) {
+    respond_unavailable(req, n, "put");
+    return;
+  }
+  gb_info("station.changed", "id=%s by=%s action=%s real=%d active=%d", st.id, a.account.id,
+          exists == 0 ? "replaced" : "created", st.real ? 1 : 0, st.active ? 1 : 0);
+  respond_json(req, exists == 0 ? 200 : 201, gb_station_json(&st));
+}
+
+/* POST /v1/stations/:id/activate and .../deactivate. */
+static void set_active(gb_http_req_t *req, notifier_t *n, bool active) {
+  gb_auth_t a;
+  gb_station_t st;
+  char errstr[256];
+  if (!require_bureau_admin(n, req, &a)) return;
+  const char *id = gb_http_req_param(req, "id");
+  int err;
+  if (!active) {
+    err = gb_station_deactivate(n->redis, n->prefix, id);
+  } else if ((err = gb_station_get(n->redis, n->prefix, id, &st)) == 0) {
+    /* The store's way to offer a unit again: put it back whole. */
+    st.active = true;
+    err = gb_station_put(n->redis, n->prefix, &st, errstr, sizeof(errstr));
+  }
+  if (err == GB_ENOTFOUND) {
+    respond_error(req, 404, "no such station");
+    return;
+  }
+  if (err) {
+    respond_unavailable(req, n, active ? "activate" : "deactivate");
+    return;
+  }
+  gb_info("station.changed", "id=%s by=%s action=%s", id, a.account.id,
+          active ? "activated" : "deactivated");
+  gb_http_respond(req, 204, NULL, NULL, "", 0);
+}
+
+static void on_activate(gb_http_req_t *req, void *ud) { set_active(req, ud, true); }
+static void on_deactivate(gb_http_req_t *req, void *ud) { set_active(req, ud, false); }
+
 void notifier_api_stations_register(notifier_t *n) {
   /* "nearest" before ":id": routes are tried in order. */
   gb_http_route(n->http, "GET", "/v1/stations/nearest", on_nearest, n);
   gb_http_route(n->http, "GET", "/v1/stations", on_search, n);
   gb_http_route(n->http, "GET", "/v1/stations/:id", on_get, n);
+  gb_http_route(n->http, "POST", "/v1/stations", on_put, n);
+  gb_http_route(n->http, "POST", "/v1/stations/:id/deactivate", on_deactivate, n);
+  gb_http_route(n->http, "POST", "/v1/stations/:id/activate", on_activate, n);
 }

@@ -31,12 +31,18 @@ static const char take_lua[] =
     "if #m > 0 then redis.call('ZREM', KEYS[1], unpack(m)) end\n"
     "return m\n";
 
-/* KEYS: alert, feed, audit, the day's statistics. ARGV: level, now_ms,
- * feed maxlen, alert id, to. */
+/* KEYS: alert, feed, audit, the day's statistics, the live ones. ARGV:
+ * level, now_ms, feed maxlen, alert id, to. The first escalation of an
+ * alert counts it in escalated_open (esc_open marks it counted, until
+ * workflow.c takes it off when the alert closes). */
 static const char escalate_lua[] =
     "if redis.call('HGET', KEYS[1], 'state') ~= 'new' then return {'done'} end\n"
     "redis.call('HINCRBY', KEYS[4], 'escalated:' .. ARGV[5], 1)\n"
     "redis.call('EXPIRE', KEYS[4], " AST_DAY_TTL_LUA ")\n"
+    "if not redis.call('HGET', KEYS[1], 'esc_open') then\n"
+    "  redis.call('HSET', KEYS[1], 'esc_open', '1')\n"
+    "  redis.call('HINCRBY', KEYS[5], 'escalated_open', 1)\n"
+    "end\n"
     "redis.call('HSET', KEYS[1], 'escalated', ARGV[1], 'escalated_ms', ARGV[2])\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
     " 'escalate', 'by', 'notifier', 'at', ARGV[2], 'details', cjson.encode({to = ARGV[5],"
@@ -49,11 +55,14 @@ static const char escalate_lua[] =
     "return {'ok', id, data}\n";
 
 /* KEYS: alert, feed, audit, the day's statistics. ARGV: claimed_ms, now_ms,
- * feed maxlen, alert id. Only the same claim, still without a record. */
+ * feed maxlen, alert id. Only the same claim, still without a record. The
+ * alert counts its reminders (reminders, reminded_ms: GET /v1/alerts). */
 static const char remind_lua[] =
     "local st = redis.call('HMGET', KEYS[1], 'state', 'claimed_ms', 'claimed_by')\n"
     "if st[1] ~= 'claimed' or st[2] ~= ARGV[1] then return {'done'} end\n"
     "redis.call('HINCRBY', KEYS[4], 'reminders', 1)\n"
+    "redis.call('HINCRBY', KEYS[1], 'reminders', 1)\n"
+    "redis.call('HSET', KEYS[1], 'reminded_ms', ARGV[2])\n"
     "redis.call('EXPIRE', KEYS[4], " AST_DAY_TTL_LUA ")\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
     " 'remind', 'by', 'notifier', 'at', ARGV[2], 'details', cjson.encode({officer = st[3]}),"
@@ -137,10 +146,10 @@ static void escalate(notifier_t *n, const char *member) {
   snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
   ast_keys_t ks;
   ast_keys(&ks, n->prefix, station, gb_china_day(gb_now_ms()));
-  const char *argv[] = {"EVAL", escalate_lua, "4", gb_key_alert(ka, n->prefix, station, id),
-                        gb_key_feed(kf, n->prefix, station), kaud, ks.day, lv, now, maxlen, id,
-                        to};
-  redisReply *r = gb_redis_commandargv(n->redis, 12, argv, NULL);
+  const char *argv[] = {"EVAL", escalate_lua, "5", gb_key_alert(ka, n->prefix, station, id),
+                        gb_key_feed(kf, n->prefix, station), kaud, ks.day, ks.live, lv, now,
+                        maxlen, id, to};
+  redisReply *r = gb_redis_commandargv(n->redis, 13, argv, NULL);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
     gb_warn("escalation.failed", "alert=%s station=%s level=%d reason=\"%s\"", id, station, level,
             gb_redis_errstr(n->redis));

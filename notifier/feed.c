@@ -10,10 +10,18 @@
 #include "gb/registry.h"
 #include "gb/timeparse.h"
 
-/* KEYS: alert hash, feed stream, live and day statistics (alertstats.h).
- * ARGV: revision, json, maxlen, push (1/0), risk, now_ms, then the
- * registrants' warnings. Returns false when a copy at least as new is
- * stored, else {feed entry id or "", event, first push 1/0, warnings}. */
+/* KEYS: alert hash, feed stream, live and day statistics (alertstats.h),
+ * the station's listing and unclaimed alerts (ali, unc: gb/keys.h).
+ * ARGV: revision, json, maxlen, push (1/0), risk, now_ms, alert id, then
+ * the registrants' warnings. Returns false when a copy at least as new is
+ * stored, else {feed entry id or "", event, first push 1/0, warnings}.
+ *
+ * The first push (state new for the first time) lists the alert and counts
+ * it open under its risk then (open_risk: a later revision of another risk
+ * does not move it, so the counts stay exact). Its arrived_ms is the
+ * listing's cursor: kept unique and increasing per station (a ms after the
+ * newest listed when the clock gives no later one), so that paging by it
+ * never skips an alert that arrived in the same millisecond. */
 static const char store_lua[] =
     "local cur = redis.call('HGET', KEYS[1], 'revision')\n"
     "if cur and tonumber(cur) >= tonumber(ARGV[1]) then return false end\n"
@@ -23,9 +31,17 @@ static const char store_lua[] =
     "  if cur and state ~= 'info' then ev = 'alert.updated' end\n"
     "  id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', ev, 'json', ARGV[2])\n"
     "  if not state or state == 'info' then\n"
-    "    redis.call('HSET', KEYS[1], 'state', 'new', 'arrived_ms', ARGV[6])\n"
+    "    local t = tonumber(ARGV[6])\n"
+    "    local last = redis.call('ZREVRANGE', KEYS[5], 0, 0, 'WITHSCORES')\n"
+    "    if last[2] and tonumber(last[2]) >= t then t = tonumber(last[2]) + 1 end\n"
+    "    t = string.format('%.0f', t)\n"
+    "    redis.call('HSET', KEYS[1], 'state', 'new', 'arrived_ms', t, 'open_risk', ARGV[5])\n"
     "    if state == 'info' then redis.call('HINCRBY', KEYS[3], 'state:info', -1) end\n"
     "    redis.call('HINCRBY', KEYS[3], 'state:new', 1)\n"
+    "    redis.call('HINCRBY', KEYS[3], 'open:' .. ARGV[5], 1)\n"
+    "    redis.call('ZADD', KEYS[5], t, ARGV[7])\n"
+    "    redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -" FEED_LISTED_MAX_LUA " - 1)\n"
+    "    redis.call('ZADD', KEYS[6], t, ARGV[7])\n"
     "    first = 1\n"
     "  end\n"
     "elseif not state then\n"
@@ -40,7 +56,7 @@ static const char store_lua[] =
     "if id ~= '' then redis.call('HSET', KEYS[1], 'stream_id', id) end\n"
     "local w = 0\n"
     "if not cur then\n"
-    "  for i = 7, #ARGV do\n"
+    "  for i = 8, #ARGV do\n"
     "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', 'registrant.warning',"
     " 'json', ARGV[i])\n"
     "    w = w + 1\n"
@@ -53,7 +69,8 @@ int feed_for_devices(const char *event) { return strncmp(event, "registrant.", 1
 int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
                uint32_t revision, const char *json, const char *risk, int push,
                char *const *warnings, int nwarn, feed_stored_t *out) {
-  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], rev[16], maxlen[16], now[24];
+  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kl[GB_KEY_MAX], ku[GB_KEY_MAX], rev[16], maxlen[16],
+      now[24];
   int64_t t = gb_now_ms();
   ast_keys_t ks;
   ast_keys(&ks, prefix, station, gb_china_day(t));
@@ -61,16 +78,18 @@ int feed_store(gb_redis_t *r, const char *prefix, const char *station, const cha
   snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
   snprintf(now, sizeof(now), "%lld", (long long)t);
   static gb_script_t script = GB_SCRIPT(store_lua);
-  int argc = 11 + nwarn;
+  int argc = 14 + nwarn;
   const char **argv = calloc((size_t)argc, sizeof(*argv));
   if (!argv) return GB_EIO;
-  argv[0] = "4";
+  argv[0] = "6";
   argv[1] = gb_key_alert(ka, prefix, station, alert_id);
   argv[2] = gb_key_feed(kf, prefix, station);
   argv[3] = ks.live, argv[4] = ks.day;
-  argv[5] = rev, argv[6] = json, argv[7] = maxlen, argv[8] = push ? "1" : "0";
-  argv[9] = risk, argv[10] = now;
-  for (int i = 0; i < nwarn; i++) argv[11 + i] = warnings[i];
+  argv[5] = gb_key_station(kl, prefix, "ali", station);
+  argv[6] = gb_key_station(ku, prefix, "unc", station);
+  argv[7] = rev, argv[8] = json, argv[9] = maxlen, argv[10] = push ? "1" : "0";
+  argv[11] = risk, argv[12] = now, argv[13] = alert_id;
+  for (int i = 0; i < nwarn; i++) argv[14 + i] = warnings[i];
   redisReply *rep = gb_redis_eval(r, &script, argc, argv);
   free(argv);
   if (!rep || rep->type == REDIS_REPLY_ERROR) {

@@ -13,6 +13,10 @@
 
 /* Entries kept per station feed (approximately). */
 #define FEED_MAXLEN 10000
+/* Alerts kept in a station's listing (ali:{st:<s>}, GET /v1/alerts): the
+ * newest; older ones stay stored but are no longer listed. */
+#define FEED_LISTED_MAX 100000
+#define FEED_LISTED_MAX_LUA "100000" /* FEED_LISTED_MAX, for the script's text */
 
 /* What feed_store did. */
 typedef struct {
@@ -27,7 +31,8 @@ typedef struct {
  * revision is stored already (matcher numbers the updates of an alert),
  * and counts it in the station's statistics (alertstats.h) by risk.
  * With push, the station's officers get it (a feed entry "alert" or
- * "alert.updated"; a new alert's state is new); without (low risk), it is
+ * "alert.updated"; a new alert's state is new, and it joins the station's
+ * listing and unclaimed alerts, ali and unc); without (low risk), it is
  * kept for the registrant only (state info) until a later revision is
  * pushed. The registrants' warnings (JSON, nwarn of them) join the feed as
  * "registrant.warning" entries, with the alert's first revision only.

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gb/err.h"
+#include "gb/keyring.h"
 #include "gb/log.h"
 #include "gb/numkey.h"
 #include "gb/service.h"
@@ -68,7 +69,8 @@ static void on_signal(uv_signal_t *h, int sig) {
 }
 
 int main(int argc, char **argv) {
-  const gb_opt_t *const tables[] = {gb_common_opts, gb_numkey_opts, notifier_opts, NULL};
+  const gb_opt_t *const tables[] = {gb_common_opts, gb_numkey_opts, gb_keyring_opts, notifier_opts,
+                                     NULL};
   gb_config_t *cfg = gb_service_init(
       "notifier", "Delivers alerts to the officers' devices and serves the HTTP API.", tables,
       argc, argv);
@@ -84,6 +86,11 @@ int main(int argc, char **argv) {
                        (int)gb_config_int(cfg, "startup.timeout-ms"), errstr,
                        sizeof(errstr)) != 0)
     gb_service_die("redis", errstr);
+  /* The people an alert is about are shown from their sealed records: no
+   * notifier starts without the keys that open them. */
+  if (gb_numkey_load(&n.numkey, cfg, errstr, sizeof(errstr)) != 0)
+    gb_service_die("config", errstr);
+  if (gb_keyring_load(&n.keys, cfg, errstr, sizeof(errstr)) != 0) gb_service_die("config", errstr);
   gb_http_conf_t hc = {
       .host = gb_config_str(cfg, "http.host"),
       .port = (int)gb_config_int(cfg, "http.port"),
@@ -101,6 +108,8 @@ int main(int argc, char **argv) {
   notifier_api_intel_register(&n);
   notifier_api_webhooks_register(&n);
   notifier_api_alertstats_register(&n);
+  notifier_api_alerts_register(&n);
+  notifier_api_series_register(&n);
   if (web_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("web", errstr);
   if (relay_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("relay", errstr);
   if (webhook_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("webhook", errstr);

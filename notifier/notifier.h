@@ -10,6 +10,8 @@
 
 #include "gb/config.h"
 #include "gb/http.h"
+#include "gb/keyring.h"
+#include "gb/numkey.h"
 #include "gb/redis.h"
 #include "hub.h"
 
@@ -37,6 +39,11 @@ typedef struct notifier {
   struct relay *relay;     /* relay.c: audit trails to gb.workflow and gb.intel */
   struct webhook *webhook; /* webhook.c: feeds to the push gateways; NULL: none */
   struct web *web;         /* web.c: the console's and dashboard's files */
+  /* The index's secrets (loaded at start, read-only after): the number-hash
+   * key names a person's record, the keyring opens their profile
+   * (api_alerts.c: who an alert is about). */
+  gb_numkey_t numkey;
+  gb_keyring_t keys;
   uint64_t alerts_in;
   uint64_t alerts_pushed;
 } notifier_t;
@@ -57,6 +64,8 @@ void notifier_api_stats_register(notifier_t *n);    /* api_stats.c: GET /v1/stat
 void notifier_workflow_register(notifier_t *n);     /* workflow.c: claim, release */
 void notifier_api_intel_register(notifier_t *n);    /* api_intel.c: GET /v1/intel/not-fraud */
 void notifier_api_webhooks_register(notifier_t *n); /* api_webhooks.c: GET /v1/webhooks/dead */
+void notifier_api_alerts_register(notifier_t *n);   /* api_alerts.c: GET /v1/alerts... */
+void notifier_api_series_register(notifier_t *n);   /* api_series.c: GET /v1/stats/series */
 /* escalation.c: unclaimed alerts raised to the station admin, then the bureau. */
 int notifier_escalation_start(notifier_t *n);
 void notifier_escalation_stop(notifier_t *n);

@@ -30,13 +30,20 @@
 
 
 /* KEYS: alert, feed, audit, then the statistics (alertstats.h): live, day,
- * time to claim, time to resolve. ARGV: action, account, now_ms, feed
+ * time to claim, time to resolve; the station's unclaimed alerts (unc,
+ * gb/keys.h). ARGV: action, account, now_ms, feed
  * maxlen, is_admin (1/0), alert id, details (JSON text: the dissuasion
  * record or the dispute, "" otherwise), station.
  * Transitions: claim new -> claimed; release claimed -> new; resolve
  * claimed -> resolved; dispute new|claimed -> disputed; settle disputed ->
  * new, resolved or reassigned. Release and resolve are the claimer's (or an
- * administrator's); settling is an administrator's. */
+ * administrator's); settling is an administrator's.
+ * In the same step: the alert joins the unclaimed ones when it enters new
+ * and leaves them when it leaves new; closing it (resolved, reassigned)
+ * takes it off the open counts, open:<the risk it was counted under at
+ * first push> and escalated_open if it was escalated (feed.c,
+ * escalation.c; an alert stored before those counts has no open_risk and
+ * no esc_open, and is taken off nothing). */
 static const char workflow_lua[] =
     "local st = redis.call('HMGET', KEYS[1], 'revision', 'state', 'claimed_by', 'arrived_ms')\n"
     "if not st[1] then return {'missing'} end\n"
@@ -92,6 +99,16 @@ static const char workflow_lua[] =
     "if from ~= state then\n"
     "  redis.call('HINCRBY', KEYS[4], 'state:' .. from, -1)\n"
     "  redis.call('HINCRBY', KEYS[4], 'state:' .. state, 1)\n"
+    "  if state == 'new' then redis.call('ZADD', KEYS[8], st[4] or now, ARGV[6]) end\n"
+    "  if from == 'new' then redis.call('ZREM', KEYS[8], ARGV[6]) end\n"
+    "  if state == 'resolved' or state == 'reassigned' then\n"
+    "    local c = redis.call('HMGET', KEYS[1], 'open_risk', 'esc_open')\n"
+    "    if c[1] then redis.call('HINCRBY', KEYS[4], 'open:' .. c[1], -1) end\n"
+    "    if c[2] == '1' then\n"
+    "      redis.call('HINCRBY', KEYS[4], 'escalated_open', -1)\n"
+    "      redis.call('HSET', KEYS[1], 'esc_open', '0')\n"
+    "    end\n"
+    "  end\n"
     "end\n"
     "local since = now - tonumber(st[4] or now)\n"
     "if a == 'claim' and redis.call('HSETNX', KEYS[1], 'first_claimed_ms', now) == 1 then\n"
@@ -238,7 +255,7 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
       return;
     }
   }
-  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kaud[GB_KEY_MAX], now[24], maxlen[16];
+  char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kaud[GB_KEY_MAX], ku[GB_KEY_MAX], now[24], maxlen[16];
   snprintf(kaud, sizeof(kaud), "%saudit:{st:%s}", n->prefix, station);
   snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
   snprintf(maxlen, sizeof(maxlen), "%d", FEED_MAXLEN);
@@ -246,11 +263,12 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
   ast_keys_t ks;
   ast_keys(&ks, n->prefix, station, gb_china_day(gb_now_ms()));
   static gb_script_t script = GB_SCRIPT(workflow_lua);
-  const char *argv[] = {"7", gb_key_alert(ka, n->prefix, station, id),
+  const char *argv[] = {"8", gb_key_alert(ka, n->prefix, station, id),
                         gb_key_feed(kf, n->prefix, station), kaud, ks.live, ks.day, ks.ttc,
-                        ks.ttr, action, a.account.id, now, maxlen, admin ? "1" : "0", id,
+                        ks.ttr, gb_key_station(ku, n->prefix, "unc", station), action,
+                        a.account.id, now, maxlen, admin ? "1" : "0", id,
                         details ? details : "", station};
-  redisReply *r = gb_redis_eval(n->redis, &script, 16, argv);
+  redisReply *r = gb_redis_eval(n->redis, &script, 17, argv);
   free(details);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
       r->element[0]->type != REDIS_REPLY_STRING) {

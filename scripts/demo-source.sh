@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo's outside world, published with kcat as partners would: the
-# registration back end registers a few people at two stations, the
+# registration back end registers a few people at two stations (with
+# their names and a family number each), the
 # intelligence feed lists a few fraud numbers, and carriers send a steady
 # flow of call records in which, every few seconds, a fraud number calls a
 # protected person and stays on the line (interim records at 30 s and 75 s,
@@ -20,12 +21,22 @@ stations=(st-yongfu st-yongfu st-yongfu st-binhai st-binhai)
 people=(13900139000 "138 0013 8001" +86-137-0013-7002 008613600136003 "(+86) 135 0013 5004")
 fraud=(+8617000000000 "0086 171 0000 0001" +85261234567)
 
+# What each registered with (shown to the officers on the alert's page),
+# and one family number each, with its relation to the registrant.
+names=(张秀英 王建国 李淑珍 刘志强 陈桂兰)
+ages=(72 66 58 45 80)
+jobs=(退休教师 个体户 退休工人 公司职员 农民)
+family=(13900139100 13800138101 13700137102 13600136103 13500135104)
+relations=(儿子 女儿 配偶 母亲 孙子)
+
 ts() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
 {
   for i in "${!people[@]}"; do
-    printf '%s|{"request_id":"demo-reg-%d","op":"register","registrant":"%s","station_id":"%s","following":true}\n' \
-      "${people[$i]}" "$i" "${people[$i]}" "${stations[$i]}"
+    printf '%s|{"request_id":"demo-reg-%d","op":"register","registrant":"%s","station_id":"%s","following":true,"name":"%s","age":%d,"occupation":"%s"}\n' \
+      "${people[$i]}" "$i" "${people[$i]}" "${stations[$i]}" "${names[$i]}" "${ages[$i]}" "${jobs[$i]}"
+    printf '%s|{"request_id":"demo-fam-%d","op":"add_family","registrant":"%s","family":"%s","relation":"%s"}\n' \
+      "${people[$i]}" "$i" "${people[$i]}" "${family[$i]}" "${relations[$i]}"
   done
 } | "${kc[@]}" -t gb.registry
 {

@@ -22,6 +22,6 @@ if [ $# -eq 0 ]; then
   GB_BUILD_DIR=$here/build-asan GB_BUILD_TYPE=Debug scripts/build.sh -DGB_SANITIZE=ON
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -R '^(unit\.|docs\.|integration\.(skeleton|ingest_accounting|registry|matcher_alerts|matcher_rules|retro_hunt|workflow_feedback|webhook|escalation)$)')
+     ctest --output-on-failure -R '^(unit\.|docs\.|integration\.(skeleton|ingest_accounting|registry|matcher_alerts|matcher_rules|retro_hunt|workflow_feedback|webhook|escalation|alerts_api|stations_admin)$)')
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s =="

@@ -26,3 +26,8 @@ const char *gb_key_feed(char *out, const char *prefix, const char *station) {
   snprintf(out, GB_KEY_MAX, "%sfeed:{st:%s}", prefix, station);
   return out;
 }
+
+const char *gb_key_station(char *out, const char *prefix, const char *what, const char *station) {
+  snprintf(out, GB_KEY_MAX, "%s%s:{st:%s}", prefix, what, station);
+  return out;
+}

@@ -31,3 +31,51 @@ export async function bind(page, path, code) {
 export async function shot(page, name) {
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
+
+// WCAG contrast of every visible piece of text on the page: the text's
+// colour against the first opaque background behind it, at least 4.5:1
+// (3:1 for large text: 24 px, or 18.66 px bold). Returns the failures.
+export async function lowContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const bg = (e) => {
+      for (; e && e.nodeType === 1; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const bad = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const e = n.parentElement;
+      if (!n.textContent.trim() || !e || e.closest('[hidden], .visually-hidden, details:not([open]) > :not(summary)')) continue;
+      const r = e.getBoundingClientRect();
+      if (!r.width || !r.height || !e.checkVisibility()) continue;
+      const s = getComputedStyle(e);
+      const fg = rgb(e.namespaceURI === 'http://www.w3.org/2000/svg' ? s.fill : s.color).slice(0, 3);
+      const [l1, l2] = [lum(fg), lum(bg(e))].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const px = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;
+      const need = px >= 24 || (bold && px >= 18.66) ? 3 : 4.5;
+      if (ratio < need) bad.push(`"${n.textContent.trim().slice(0, 20)}" ${ratio.toFixed(2)}:1 (needs ${need})`);
+    }
+    return bad;
+  });
+}
+
+// The page's fields each have a label and nothing scrolls sideways at its width.
+export async function layoutProblems(page, width) {
+  const r = await page.evaluate(() => ({
+    wide: document.documentElement.scrollWidth,
+    unlabelled: [...document.querySelectorAll('input, select, textarea')].filter((e) => !e.labels || !e.labels.length).map((e) => e.id),
+  }));
+  const out = [];
+  if (r.wide > width) out.push(`${r.wide} px wide at ${width}`);
+  if (r.unlabelled.length) out.push('fields without a label: ' + r.unlabelled);
+  return out;
+}

@@ -73,6 +73,22 @@ curl -sf -H "Authorization: Bearer $IT_TOKEN" "http://127.0.0.1:$IT_HTTP/v1/stat
 jq -e --argjson r "$r" '.today.escalations == {"station_admin": 1, "bureau": 1} and .today.reminders == $r and
   .today.outcomes == {"dissuaded": 1} and .open == {"new": 1}' "$IT_DIR/stats.json" >/dev/null ||
   it_fail "statistics: $(cat "$IT_DIR/stats.json")"
+# The live figures: A, open and escalated, is the oldest unclaimed; the
+# listing shows its level. Once A is resolved, nothing is open.
+a=$(it_alerts_for device $A | jq -r .alert_id | head -1)
+jq -e --arg a "$a" '.escalated_open == 1 and .open_by_risk == {"high": 1, "medium": 0, "low": 0} and
+  .oldest_unclaimed.alert_id == $a' "$IT_DIR/stats.json" >/dev/null || it_fail "live statistics: $(cat "$IT_DIR/stats.json")"
+curl -sf -H "Authorization: Bearer $IT_TOKEN" "http://127.0.0.1:$IT_HTTP/v1/alerts" >"$IT_DIR/list.json" || it_fail "the listing"
+jq -e --arg a "$a" '(.alerts | map(.alert_id)) == [$a] and .alerts[0].workflow.escalation_level == 2 and
+  (.alerts[0].workflow.escalated | test("^20[0-9-]+T[0-9:.]+Z$"))' "$IT_DIR/list.json" >/dev/null ||
+  it_fail "the listing of the escalated alert: $(cat "$IT_DIR/list.json")"
+for action in claim resolve; do
+  [ "$(curl -s -o "$IT_DIR/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $IT_TOKEN" -H 'content-type: application/json'        -d '{"method":"call","outcome":"could_not_reach"}' "http://127.0.0.1:$IT_HTTP/v1/alerts/$a/$action")" = 200 ] ||
+    it_fail "$action A's alert: $(cat "$IT_DIR/body")"
+done
+curl -sf -H "Authorization: Bearer $IT_TOKEN" "http://127.0.0.1:$IT_HTTP/v1/stats/alerts" >"$IT_DIR/stats.json" || it_fail "statistics"
+jq -e '.escalated_open == 0 and .open_by_risk == {"high": 0, "medium": 0, "low": 0} and .oldest_unclaimed == null and
+  .open == {}' "$IT_DIR/stats.json" >/dev/null || it_fail "live statistics once A is resolved: $(cat "$IT_DIR/stats.json")"
 
 IT_OK=1
 gb_log "PASS: an unclaimed alert escalated to the station administrator then the bureau; a claimed one never, but its officer was reminded ($r times) until the record"

@@ -9,7 +9,8 @@
 #   it_topics T...          creates topics "<T>.<suffix>", sets IT_TOPIC_<T> (dots as _)
 #   it_redis                starts redis-server, sets IT_REDIS_URL
 #   it_hash_key             writes a number-hash key file, sets IT_HASH_KEY_FILE
-#   it_start NAME BIN ARGS  starts a service (log $IT_DIR/NAME.log)
+#   it_start NAME BIN ARGS  starts a service (log $IT_DIR/NAME.log; notifier gets
+#                           --index.keys-file=$IT_KEYS_FILE unless ARGS name one)
 #   it_wait_log NAME REGEX T DESC   waits until NAME's log matches REGEX
 #   it_produce TOPIC KEY JSON       publishes one record with kcat
 #   it_fail MSG             fails the test with a message
@@ -102,6 +103,11 @@ it_station() {
 it_start() {
   local name=$1 bin=$2
   shift 2
+  # notifier opens the people an alert is about with the data keys, as
+  # matcher seals them: given this test's keys unless the test names some.
+  if [ "$bin" = notifier/notifier ] && [ -n "${IT_KEYS_FILE:-}" ] && [[ " $* " != *" --index.keys-file"* ]]; then
+    set -- "$@" --index.keys-file="$IT_KEYS_FILE"
+  fi
   gb_launch "$IT_DIR/$name.log" "$IT_DIR/$name.pid" "$GB_BUILD_DIR/$bin" "$@" ||
     it_fail "could not start $name"
   IT_PIDS+=("$(cat "$IT_DIR/$name.pid")")

@@ -59,6 +59,10 @@ it_call b-i5 +447700900003 13900000002 30 "$(it_ago 300)"
 it_wait_alert device +8613900000002 '.risk == "medium" and .rule == "international_calls"' 60 "rule 4's alert"
 b=$(it_alerts_for device +8613900000002 | head -1)
 grep -qF '3 incoming international calls within 10 min 0 s' <<<"$b" || it_fail "rule 4's evidence: $b"
+# The officers read it in Chinese: evidence_zh, right after evidence.
+jq -e '.evidence_zh == "10分钟内接到 3 个境外来电（其中一个来自 +447700900003）"' <<<"$b" >/dev/null ||
+  it_fail "rule 4's evidence_zh: $b"
+grep -qE '"evidence":"[^"]*","evidence_zh":"' <<<"$b" || it_fail "evidence_zh does not follow evidence: $b"
 
 # D's three calls are 12 min apart: no 10 min window holds more than one.
 for m in 25 13 1; do it_call d-i$m +447700900009 13900000004 30 "$(it_ago $(( m * 60 )))"; done

@@ -38,6 +38,13 @@ routes=(
   "GET /v1/stats/alerts?station=* *"
   "GET /v1/intel/not-fraud *"
   "GET /v1/webhooks/dead *"
+  "GET /v1/alerts?station=st-1 *"
+  "GET /v1/alerts/$ALERT?station=st-1 *"
+  "GET /v1/stats/series?station=st-1 *"
+  "GET /v1/stations?all=1 *"
+  "POST /v1/stations {\"id\":\"st-9\",\"name\":\"x\",\"bureau\":\"b\",\"lat\":24.5,\"lon\":118.1,\"real\":true} *"
+  "POST /v1/stations/st-1/deactivate *"
+  "POST /v1/stations/st-1/activate *"
 )
 status() { # TOKEN METHOD PATH [BODY]
   local args=(-s -o /dev/null -m 3 -w '%{http_code}' -X "$2" -H 'content-type: application/json')

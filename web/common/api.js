@@ -44,6 +44,18 @@ const GB = {
     const d = n.startsWith('+86') ? n.slice(3) : n;
     return d.length === 11 ? d.slice(0, 3) + ' ' + d.slice(3, 7) + ' ' + d.slice(7) : n;
   },
+  /* A wait in words: "45秒", "12分", "1小时5分", "2天3小时". */
+  wait(s) {
+    if (s < 60) return Math.max(0, Math.round(s)) + '秒';
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + '分';
+    const h = Math.floor(m / 60);
+    if (h < 24) return h + '小时' + (m % 60 ? (m % 60) + '分' : '');
+    return Math.floor(h / 24) + '天' + (h % 24 ? (h % 24) + '小时' : '');
+  },
+  ROLE: { officer: '民警', station_admin: '所管理员', bureau_admin: '分局管理员' },
+  /* The evidence in the officers' language when matcher gave it. */
+  evidence(a) { return a.evidence_zh || a.evidence || ''; },
   time(iso) {
     const d = new Date(iso);
     return isNaN(d) ? iso : d.toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' });

@@ -46,13 +46,19 @@
     }
   });
 
-  /* The station's feed from its beginning (the browser then resumes from the
-   * last event id by itself after a drop). */
+  /* Live events from now on, and the station's alerts as they stand from
+   * the listing (again after every reconnection). An item an event changed
+   * after the listing was asked for keeps the event's state: the event is
+   * newer. */
+  let clock = 0;
   function listen(station) {
-    const url = '/v1/stream?station=' + encodeURIComponent(station) + '&last_event_id=0-0&access_token=' + encodeURIComponent(GB.token());
+    const url = '/v1/stream?station=' + encodeURIComponent(station) + '&access_token=' + encodeURIComponent(GB.token());
     source = new EventSource(url);
     const conn = $('conn');
-    source.onopen = () => { conn.hidden = false; conn.textContent = '实时连接中'; conn.className = 'conn ok'; };
+    source.onopen = () => {
+      conn.hidden = false; conn.textContent = '实时连接中'; conn.className = 'conn ok';
+      loadList(station).catch(() => { conn.textContent = '列表加载失败，正在重试…'; conn.className = 'conn bad'; });
+    };
     source.onerror = () => { conn.hidden = false; conn.textContent = '连接中断，正在重连…'; conn.className = 'conn bad'; };
     for (const kind of ['alert', 'alert.updated', 'alert.escalated', 'alert.reminder']) {
       source.addEventListener(kind, (e) => onAlert(kind, JSON.parse(e.data)));
@@ -60,24 +66,40 @@
     source.addEventListener('alert.workflow', (e) => onWorkflow(JSON.parse(e.data)));
   }
 
+  async function loadList(station) {
+    const asked = clock;
+    const r = await GB.call('GET', '/v1/alerts?state=all&limit=200&station=' + encodeURIComponent(station));
+    for (const a of r.alerts) {
+      const w = a.workflow || {};
+      const cur = alerts.get(a.alert_id);
+      if (cur && cur.t > asked) { if (!cur.a) cur.a = a; continue; }
+      alerts.set(a.alert_id, { a, t: asked, state: w.state || 'new', claimed_by: w.claimed_by || '',
+        escalation: w.escalation_level ? { level: w.escalation_level } : null, record: w.record || null });
+    }
+    $('list').setAttribute('aria-busy', 'false');
+    render();
+  }
+
   function onAlert(kind, a) {
     const cur = alerts.get(a.alert_id);
     const item = cur || { state: 'new', claimed_by: '' };
-    const isNew = !cur;
-    if (!cur || (a.revision || 0) >= (cur.a.revision || 0)) item.a = a;
+    const isNew = !cur || !cur.a;
+    if (!item.a || (a.revision || 0) >= (item.a.revision || 0)) item.a = a;
     if (a.escalation) item.escalation = a.escalation;
     if (a.reminder) item.reminder = a.reminder;
+    item.t = ++clock;
     alerts.set(a.alert_id, item);
-    if (isNew && a.risk === 'high' && !document.hidden) attention();
+    if (isNew && kind === 'alert' && a.risk === 'high' && !document.hidden) attention();
     render();
   }
 
   function onWorkflow(w) {
-    const item = alerts.get(w.alert_id);
-    if (!item) return;
+    const item = alerts.get(w.alert_id) || { claimed_by: '' };
     item.state = w.state;
     item.claimed_by = w.claimed_by || '';
     if (w.details && w.action === 'resolve') item.record = w.details;
+    item.t = ++clock;
+    alerts.set(w.alert_id, item);
     render();
   }
 
@@ -96,7 +118,7 @@
 
   const OPEN = { new: 0, claimed: 1, disputed: 2 };
   function sorted() {
-    return [...alerts.values()].sort((x, y) =>
+    return [...alerts.values()].filter((it) => it.a).sort((x, y) =>
       ((OPEN[x.state] ?? 9) - (OPEN[y.state] ?? 9)) ||
       (GB.RISK_ORDER[y.a.risk] - GB.RISK_ORDER[x.a.risk]) ||
       (Date.parse(y.a.updated) - Date.parse(x.a.updated)));
@@ -111,9 +133,9 @@
           it.claimed_by ? ' · ' + it.claimed_by : ''),
         it.escalation ? GB.el('span', { class: 'esc' }, '已升级') : null,
         GB.el('span', { class: 'subject' }, GB.phone(it.a.subject)),
-        GB.el('span', { class: 'evidence' }, it.a.evidence),
+        GB.el('span', { class: 'evidence' }, GB.evidence(it.a)),
         GB.el('time', { datetime: it.a.updated }, GB.time(it.a.updated))))));
-    $('empty').hidden = alerts.size > 0;
+    $('empty').hidden = ul.children.length > 0;
     if (openId) renderDetail();
   }
 
@@ -122,6 +144,12 @@
     show('detail');
     renderDetail();
     $('detail-title').focus();
+    /* The people (names from the sealed registration; the read is audited). */
+    const it = alerts.get(id);
+    GB.call('GET', '/v1/alerts/' + encodeURIComponent(id)).then((d) => {
+      if (it) { it.people = d.people || null; it.record = (d.workflow && d.workflow.record) || it.record; }
+      if (openId === id) renderDetail();
+    }).catch(() => { /* the alert's own numbers remain */ });
   }
 
   $('back').addEventListener('click', () => { openId = null; show('list'); });
@@ -130,27 +158,59 @@
     return GB.el('a', { href: 'tel:' + n, class: 'tel' }, label ? label + ' ' : '', GB.phone(n));
   }
 
+  /* "张三 · 67岁 · 退休教师" from what the registration gave. */
+  function about(p) {
+    return [p.name, p.age ? p.age + '岁' : null, p.occupation].filter(Boolean).join(' · ');
+  }
+
+  /* Who to call: the subject, then (when they do not answer) the family
+   * numbers with their relation, then the registrants who protect them. */
+  function people(it) {
+    const a = it.a;
+    if (!it.people) {
+      return { subject: { phone: a.subject }, next: (a.protectors || []).filter((p) => p.registrant !== a.subject)
+        .map((p) => ({ phone: p.registrant, role: 'registrant', relation: p.relation })) };
+    }
+    const subject = it.people.find((p) => p.role === 'subject') || { phone: a.subject };
+    const rank = { family: 0, registrant: 1 };
+    const next = it.people.filter((p) => p !== subject && p.phone !== subject.phone)
+      .sort((x, y) => (rank[x.role] ?? 2) - (rank[y.role] ?? 2));
+    return { subject, next };
+  }
+
+  function personLine(p) {
+    const who = p.role === 'family' ? (p.relation || '家属') : '登记人' + (p.relation ? '（当事人是其' + p.relation + '）' : '');
+    const more = about(p);
+    return GB.el('li', {}, GB.el('span', { class: 'relation' }, who), more ? ' ' + more : '', ' ', telLink(p.phone));
+  }
+
+  const METHOD = { call: '电话劝阻', visit: '上门劝阻', reached_family: '联系家属' };
+  const OUTCOME = { dissuaded: '已劝阻', could_not_reach: '联系不上', money_transferred: '已转账', not_fraud: '非诈骗' };
+
   function renderDetail() {
     const it = alerts.get(openId);
-    if (!it) return;
+    if (!it || !it.a) return;
     const a = it.a, mine = me && it.claimed_by === (me.account || me).id;
-    const others = (a.protectors || []).filter((p) => p.registrant !== a.subject);
+    const { subject, next } = people(it);
+    const rec = it.record;
     $('detail-body').replaceChildren(...[
       GB.el('p', { class: 'risk-line risk-' + a.risk }, GB.RISK[a.risk], ' · ', GB.STATE[it.state] || it.state,
         it.claimed_by ? ' · 认领人 ' + it.claimed_by : ''),
-      GB.el('p', { class: 'evidence-full' }, a.evidence),
+      GB.el('p', { class: 'evidence-full' }, GB.evidence(a)),
       GB.el('h3', {}, '当事人'),
-      GB.el('p', {}, telLink(a.subject, '拨打')),
-      others.length ? GB.el('h3', {}, '联系不上时，先联系') : null,
-      others.length ? GB.el('ul', { class: 'people' }, others.map((p) =>
-        GB.el('li', {}, '登记人（当事人是其' + p.relation + '）：', telLink(p.registrant)))) : null,
+      about(subject) ? GB.el('p', { class: 'person' }, about(subject)) : null,
+      GB.el('p', {}, telLink(subject.phone || a.subject, '拨打')),
+      next.length ? GB.el('h3', {}, '联系不上时，先联系') : null,
+      next.length ? GB.el('ul', { class: 'people' }, next.map(personLine)) : null,
       GB.el('h3', {}, '证据'),
       GB.el('ul', { class: 'events' }, (a.events || []).map((e) => GB.el('li', {},
         GB.time(e.time), ' ',
         e.call ? '与 ' + e.call.counterpart + (e.call.outgoing ? ' 去电 ' : ' 来电 ') + e.call.duration_s + ' 秒' : '',
         e.visit ? (e.visit.kind === 'app' ? '安装应用 ' : '访问网站 ') + e.visit.target : ''))),
-      it.escalation ? GB.el('p', { class: 'esc' }, '已升级至' + (it.escalation.to === 'bureau' ? '分局' : '所领导')) : null,
-      it.reminder ? GB.el('p', { class: 'esc' }, '提醒：已认领未填记录') : null].filter(Boolean));
+      it.escalation ? GB.el('p', { class: 'esc' }, '已升级' + (it.escalation.to ? '至' + (it.escalation.to === 'bureau' ? '分局' : '所领导') : '')) : null,
+      it.reminder ? GB.el('p', { class: 'esc' }, '提醒：已认领未填记录') : null,
+      rec ? GB.el('p', { class: 'record' }, '劝阻记录：', [METHOD[rec.method] || rec.method, OUTCOME[rec.outcome] || rec.outcome,
+        rec.amount ? rec.amount + ' 元' : null, rec.notes].filter(Boolean).join(' · ')) : null].filter(Boolean));
     const act = (label, action, cls) => GB.el('button', { type: 'button', class: cls || '', onclick: () => doAction(action) }, label);
     const buttons = [];
     if (it.state === 'new') buttons.push(act('认领', 'claim', 'primary'));

@@ -1,90 +1,80 @@
-/* The bureau dashboard: every station in one table, live (reloaded from
- * GET /v1/stats/alerts?station=* and GET /v1/stats on every event of the
- * bureau's stream, and every 30 s), sortable. */
+/* The bureau dashboard: binds the PC, then routes between the overview
+ * (#/), a station's view (#/station/<id>) and station management
+ * (#/manage). Live: any event on the stream the account may read (the
+ * bureau's `*`, or a station administrator's own station) reloads what is
+ * shown, at most twice a second, and every 30 s. */
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
-  const COLS = [
-    ['name', '派出所', (r) => r.name],
-    ['open', '待办合计', (r) => r.open],
-    ['alerts', '今日预警', (r) => r.alerts],
-    ['ttc', '认领用时中位(秒)', (r) => r.ttc],
-    ['ttr', '办结用时中位(秒)', (r) => r.ttr],
-    ['dissuaded', '已劝阻', (r) => r.dissuaded],
-    ['esc', '升级', (r) => r.esc],
-    ['protected', '守护人数', (r) => r.protected],
-    ['registrations', '今日登记', (r) => r.registrations],
-  ];
-  let rows = [], sortKey = 'open', sortDir = -1;
+  let me = null;
 
-  const sum = (o) => Object.values(o || {}).reduce((a, b) => a + b, 0);
-  const fmt = (v) => v === null || v === undefined ? '—' : (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : v);
+  const isBureau = () => me && me.role === 'bureau_admin';
 
-  async function load() {
-    const [al, reg] = await Promise.all([GB.call('GET', '/v1/stats/alerts?station=*'), GB.call('GET', '/v1/stats')]);
-    const regBy = new Map((reg.stations || []).map((s) => [s.station.id, s]));
-    rows = al.stations.map((s) => {
-      const r = regBy.get(s.station_id);
-      return {
-        id: s.station_id, name: r ? r.station.name : s.station_id,
-        open: sum(s.open) - ((s.open || {}).info || 0),
-        alerts: sum(s.today.alerts), ttc: s.time_to_claim.p50_s, ttr: s.time_to_resolve.p50_s,
-        dissuaded: (s.today.outcomes || {}).dissuaded || 0, esc: sum(s.today.escalations),
-        protected: r ? r.protected : null, registrations: r ? r.today.registrations : null,
-      };
-    });
-    render(al.total, reg.total);
-    $('updated').textContent = '更新于 ' + new Date().toLocaleTimeString('zh-CN', { hour12: false });
+  function route() {
+    const h = location.hash.replace(/^#/, '') || '/';
+    const m = h.match(/^\/station\/([^/]+)$/);
+    if (!isBureau()) return { view: 'station', id: me.station_id };
+    if (m) return { view: 'station', id: decodeURIComponent(m[1]) };
+    if (h === '/manage') return { view: 'manage' };
+    return { view: 'overview' };
   }
 
-  function render(total, regTotal) {
-    const head = $('stations').tHead.rows[0];
-    head.replaceChildren(...COLS.map(([k, label]) => GB.el('th', { scope: 'col', 'aria-sort': k === sortKey ? (sortDir < 0 ? 'descending' : 'ascending') : 'none' },
-      GB.el('button', { type: 'button', onclick: () => { sortDir = k === sortKey ? -sortDir : -1; sortKey = k; render(total, regTotal); } }, label))));
-    const get = COLS.find((c) => c[0] === sortKey)[2];
-    const sorted = [...rows].sort((a, b) => {
-      const x = get(a), y = get(b);
-      if (x === y) return 0;
-      if (x === null || x === undefined) return 1;
-      if (y === null || y === undefined) return -1;
-      return (x < y ? -1 : 1) * sortDir;
-    });
-    $('stations').tBodies[0].replaceChildren(...sorted.map((r) => GB.el('tr', { class: r.esc ? 'escalated' : '' },
-      COLS.map(([k, , g], i) => GB.el(i ? 'td' : 'th', i ? {} : { scope: 'row' }, fmt(g(r)))))));
-    if (total) {
-      $('stations').tFoot.replaceChildren(GB.el('tr', {}, GB.el('td', {}, '合计'),
-        GB.el('td', {}, sum(total.open) - ((total.open || {}).info || 0)),
-        GB.el('td', {}, sum(total.today.alerts)), GB.el('td', {}, fmt(total.time_to_claim.p50_s)),
-        GB.el('td', {}, fmt(total.time_to_resolve.p50_s)), GB.el('td', {}, (total.today.outcomes || {}).dissuaded || 0),
-        GB.el('td', {}, sum(total.today.escalations)), GB.el('td', {}, regTotal ? regTotal.protected : '—'),
-        GB.el('td', {}, regTotal ? regTotal.today.registrations : '—')));
-    }
+  function failed(e) {
+    if (e.status === 401) { GB.setToken(null); location.reload(); return; }
+    $('updated').textContent = '暂不可用：' + e.message;
   }
 
-  /* Every station's events (the bureau's stream): any change reloads the
-   * figures, at most twice a second. */
+  async function render() {
+    const r = route();
+    for (const v of ['overview', 'station', 'manage']) $(v).hidden = v !== r.view;
+    try {
+      if (r.view === 'overview') await Overview.show();
+      else if (r.view === 'station') {
+        await StationView.show(r.id);
+        $('station-title').focus();
+      } else {
+        await Manage.show();
+        $('manage-title').focus();
+      }
+    } catch (e) { failed(e); }
+  }
+
+  async function refresh() {
+    const r = route();
+    if (r.view === 'overview') await Overview.load();
+    else if (r.view === 'station') await StationView.refresh();
+  }
+
   let pending = null;
   function live() {
-    const es = new EventSource('/v1/stream?station=*&access_token=' + encodeURIComponent(GB.token()));
-    const soon = () => { if (!pending) pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 500); };
+    const st = isBureau() ? '*' : me.station_id;
+    const es = new EventSource('/v1/stream?station=' + encodeURIComponent(st) + '&access_token=' + encodeURIComponent(GB.token()));
+    const soon = () => { if (!pending) pending = setTimeout(() => { pending = null; refresh().catch(failed); }, 500); };
     for (const k of ['alert', 'alert.updated', 'alert.workflow', 'alert.escalated', 'alert.reminder']) es.addEventListener(k, soon);
   }
 
   async function start() {
-    if (!GB.token()) { $('bind').hidden = false; return; }
+    if (!GB.token()) { $('bind').hidden = false; $('code').focus(); return; }
     try {
-      const me = await GB.call('GET', '/v1/me');
-      $('who').hidden = false;
-      $('who').textContent = me.account.name || me.account.id;
-      $('board').hidden = false;
-      await load();
-      live();
-      setInterval(() => load().catch(() => {}), 30000);
+      const r = await GB.call('GET', '/v1/me');
+      me = r.account;
     } catch (e) {
-      if (e.status === 401) { GB.setToken(null); $('bind').hidden = false; }
-      else if (e.status === 403) { $('board').hidden = false; $('updated').textContent = '仅分局管理员可查看全部派出所'; }
+      if (e.status === 401) { GB.setToken(null); $('bind').hidden = false; return; }
+      $('who').hidden = false;
+      $('who').textContent = '无法连接服务器，稍后重试';
+      setTimeout(start, 3000);
+      return;
     }
+    $('who').hidden = false;
+    $('who').textContent = (me.name || me.id) + ' · ' + (GB.ROLE[me.role] || me.role);
+    $('nav').hidden = !isBureau();
+    document.body.classList.toggle('can-manage', me.role !== 'officer');
+    window.addEventListener('hashchange', render);
+    await render();
+    live();
+    setInterval(() => refresh().catch(failed), 30000);
   }
+
   $('bind-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {

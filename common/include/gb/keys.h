@@ -13,6 +13,10 @@
  *                                     stream_id, and its workflow (notifier/workflow.c):
  *                                     state, claimed_by, record, dispute, escalated, ...
  *   <p>audit:{st:<station>}     STREAM the station's workflow audit trail
+ *   <p>ali:{st:<station>}       ZSET  alert id -> arrived_ms of every alert shown to the
+ *                                     station's officers (the listing; newest 100,000)
+ *   <p>unc:{st:<station>}       ZSET  alert id -> arrived_ms of its alerts in state new
+ *   <p>access:{st:<station>}    STREAM who read which alert's people (GET /v1/alerts/<id>)
  *   <p>due                      ZSET  escalations due (notifier/escalation.c)
  *   accounts, devices, tokens   see gb/accounts.h
  *   <p>feed:{st:<station>}      STREAM the station's push feed: one entry per alert
@@ -34,5 +38,8 @@ const char *gb_key_registrant(char *out, const char *prefix, const char *numhash
 const char *gb_key_fraud_phone(char *out, const char *prefix, const char *e164);
 const char *gb_key_alert(char *out, const char *prefix, const char *station, const char *alert_id);
 const char *gb_key_feed(char *out, const char *prefix, const char *station);
+/* A station's own structure "<p><what>:{st:<station>}": what is "ali",
+ * "unc", "access", "audit", ... (the list above). */
+const char *gb_key_station(char *out, const char *prefix, const char *what, const char *station);
 
 #endif
