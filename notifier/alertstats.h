@@ -3,12 +3,12 @@
  * step as the change, so they are exact and live:
  *   <p>ast:{st:<s>}            HASH  state:<state> -> the station's alerts in it now;
  *                                    open:<risk> -> its open alerts (new, claimed,
- *                                    disputed) by the risk they had when first pushed
- *                                    (the alert's open_risk: a later revision of
- *                                    another risk does not move it); escalated_open ->
+ *                                    disputed) by the highest risk they reached
+ *                                    (the alert's open_risk; feed.c); escalated_open ->
  *                                    its open alerts escalated at least once (the
  *                                    alert's esc_open 1 while counted)
- *   <p>ast:{st:<s>}:<day>      HASH  the day's counts: risk:<risk> (alerts received),
+ *   <p>ast:{st:<s>}:<day>      HASH  the day's counts: risk:<risk> (alerts received, each
+ *                                    at the highest risk it reached that day),
  *                                    claimed, outcome:<outcome>, escalated:<level>, reminders
  *   <p>ast:{st:<s>}:<day>:ttc  ZSET  alert -> ms from reaching the officers to its first
  *                                    claim, for claims made that day

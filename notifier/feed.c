@@ -17,8 +17,10 @@
  * stored, else {feed entry id or "", event, first push 1/0, warnings}.
  *
  * The first push (state new for the first time) lists the alert and counts
- * it open under its risk then (open_risk: a later revision of another risk
- * does not move it, so the counts stay exact). Its arrived_ms is the
+ * it open under its risk (open_risk). A revision of a higher risk moves it
+ * up, in the open counts while it is open and in the day's count by risk
+ * when it arrived that same day (day_risk, day_key): each alert counts once,
+ * at the highest risk it reached; a lower one never moves it down. Its arrived_ms is the
  * listing's cursor: kept unique and increasing per station (a ms after the
  * newest listed when the clock gives no later one), so that paging by it
  * never skips an alert that arrived in the same millisecond. */
@@ -48,9 +50,24 @@ static const char store_lua[] =
     "  redis.call('HSET', KEYS[1], 'state', 'info')\n"
     "  redis.call('HINCRBY', KEYS[3], 'state:info', 1)\n"
     "end\n"
+    "local rank = {low = 1, medium = 2, high = 3}\n"
+    "local function higher(r) return r and (rank[ARGV[5]] or 0) > (rank[r] or 0) end\n"
     "if not cur then\n"
     "  redis.call('HINCRBY', KEYS[4], 'risk:' .. ARGV[5], 1)\n"
     "  redis.call('EXPIRE', KEYS[4], " AST_DAY_TTL_LUA ")\n"
+    "  redis.call('HSET', KEYS[1], 'day_risk', ARGV[5], 'day_key', KEYS[4])\n"
+    "else\n"
+    "  local c = redis.call('HMGET', KEYS[1], 'day_risk', 'day_key', 'open_risk', 'state')\n"
+    "  if higher(c[1]) and c[2] == KEYS[4] then\n"
+    "    redis.call('HINCRBY', KEYS[4], 'risk:' .. c[1], -1)\n"
+    "    redis.call('HINCRBY', KEYS[4], 'risk:' .. ARGV[5], 1)\n"
+    "    redis.call('HSET', KEYS[1], 'day_risk', ARGV[5])\n"
+    "  end\n"
+    "  if first == 0 and higher(c[3]) and (c[4] == 'new' or c[4] == 'claimed' or c[4] == 'disputed') then\n"
+    "    redis.call('HINCRBY', KEYS[3], 'open:' .. c[3], -1)\n"
+    "    redis.call('HINCRBY', KEYS[3], 'open:' .. ARGV[5], 1)\n"
+    "    redis.call('HSET', KEYS[1], 'open_risk', ARGV[5])\n"
+    "  end\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'json', ARGV[2], 'revision', ARGV[1])\n"
     "if id ~= '' then redis.call('HSET', KEYS[1], 'stream_id', id) end\n"

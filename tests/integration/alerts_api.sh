@@ -269,5 +269,22 @@ check --arg c "$C" '(.stations | map({(.station_id): .open_by_risk}) | add) == {
   "every station's figures with B at st-2"
 [ "$B2_MS" -gt "$B_MS" ] || it_fail "B arrived at st-2 ($B2_MS) before st-1 ($B_MS)"
 
+# ---- D: a short contact (low, the registrant's only) that becomes a long
+# call (high): counted once, as high, both today and open ----
+it_produce "$IT_TOPIC_gb_registry" 13900000064 '{"request_id":"r4","op":"register","registrant":"13900000064","station_id":"st-2"}'
+it_wait_log matcher "registry.applied request_id=r4 op=register accepted=yes" 30 "registration r4"
+start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+it_call aa-4 $F 13900000064 30 "$start" ongoing
+it_wait_log notifier "alert.registrant_only alert=[0-9a-f]+ station=st-2 risk=low" 60 "D at low risk"
+stats "$O2"
+check '.today.alerts == {"high": 1, "medium": 1, "low": 1} and .open.info == 1 and
+  .open_by_risk == {"high": 1, "medium": 1, "low": 0}' "st-2's figures with D low"
+it_call aa-4 $F 13900000064 90 "$start" ongoing
+it_wait_alert dev2 +8613900000064 '.risk == "high"' 60 "D at high risk"
+it_wait_log notifier "alert.pushed alert=[0-9a-f]+ station=st-2 risk=high event=alert " 20 "D pushed"
+stats "$O2"
+check '.today.alerts == {"high": 2, "medium": 1, "low": 0} and (.open.info // 0) == 0 and .open.new == 3 and
+  .open_by_risk == {"high": 2, "medium": 1, "low": 0}' "st-2's figures with D high"
+
 IT_OK=1
-gb_log "PASS: st-1's 2 alerts listed newest first, filtered and paged; claims named; the people opened (3 reads audited); st-2 refused; open by risk, escalated and oldest unclaimed exact through claim, release, resolve, an update, a rejected dispute and a reassignment"
+gb_log "PASS: st-1's 2 alerts listed newest first, filtered and paged; claims named; the people opened (3 reads audited); st-2 refused; open by risk, escalated and oldest unclaimed exact through claim, release, resolve, an update, a rejected dispute, a reassignment, and a low-risk contact that became a high-risk alert (counted once, as high)"

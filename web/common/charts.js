@@ -15,12 +15,13 @@ const GBChart = (() => {
     return e;
   }
 
-  /* A round upper bound for the axis: 1, 2, 5 x 10^n. */
+  /* A round upper bound for the axis: four steps of 1, 2 or 5 x 10^n, so
+   * every tick is a whole count. */
   function niceMax(v) {
-    if (v <= 4) return 4;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-    return 10 * p;
+    const raw = Math.max(1, v / 4);
+    const p = Math.pow(10, Math.floor(Math.log10(raw)));
+    for (const m of [1, 2, 5, 10]) if (m * p >= raw) return 4 * m * p;
+    return 40 * p;
   }
 
   function frame(root, max) {
@@ -28,7 +29,7 @@ const GBChart = (() => {
     for (let i = 0; i <= ticks; i++) {
       const v = (max / ticks) * i, y = T + (H - T - B) * (1 - i / ticks);
       root.appendChild(svg('line', { x1: L, x2: W - R, y1: y, y2: y, class: 'grid' }));
-      root.appendChild(svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' }, Number.isInteger(v) ? v : v.toFixed(1)));
+      root.appendChild(svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' }, String(Math.round(v))));
     }
   }
 
