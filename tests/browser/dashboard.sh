@@ -4,8 +4,7 @@
 # st-1 with a profile and a family number, one unclaimed high-risk alert
 # that escalates after 3 s.
 set -euo pipefail
-. "$(dirname "$0")/../integration/lib.sh"
-[ -d "$GB_ROOT/tests/browser/node_modules/playwright-core" ] || it_fail "run scripts/setup.sh (npm ci in tests/browser)"
+. "$(dirname "$0")/lib.sh"
 it_env browser_dashboard
 it_station st-1 "思明派出所" 24.4539 118.0820
 it_station st-2 "湖里派出所" 24.5122 118.1462
@@ -21,10 +20,4 @@ it_wait_log matcher 'registry.applied request_id=r2 op=add_family accepted=yes' 
 it_wait_log matcher 'intel.applied kind=phone' 30 "fraud number"
 it_call dash-1 +8617000000081 13900000081 300
 it_wait_log notifier 'alert.pushed .*station=st-1' 60 "the alert at notifier"
-GB_WEB_URL="http://127.0.0.1:$IT_HTTP" GB_SHOTS="$IT_DIR/screenshots" \
-  timeout 150 node "$GB_ROOT/tests/browser/dashboard.mjs" "${codes[@]}" +8613900000081 +8613800000082 >"$IT_DIR/browser.log" 2>&1 ||
-  { cat "$IT_DIR/browser.log" >&2; it_fail "the browser test failed"; }
-cat "$IT_DIR/browser.log"
-[ -n "${GB_SCREENSHOTS_DIR:-}" ] && mkdir -p "$GB_SCREENSHOTS_DIR" && cp "$IT_DIR"/screenshots/*.png "$GB_SCREENSHOTS_DIR"/
-IT_OK=1
-gb_log "PASS: $(grep '^PASS' "$IT_DIR/browser.log" | cut -c7-); screenshots in $IT_DIR/screenshots"
+browser_run dashboard.mjs 150 "${codes[@]}" +8613900000081 +8613800000082

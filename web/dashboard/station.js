@@ -40,6 +40,7 @@ const StationView = (() => {
     const list = [...r.alerts].sort((x, y) => (esc(y) > 0) - (esc(x) > 0) ||
       GB.RISK_ORDER[y.risk] - GB.RISK_ORDER[x.risk] || Date.parse(x.workflow.arrived) - Date.parse(y.workflow.arrived));
     $('station-alerts-empty').hidden = list.length > 0;
+    $('station-alerts').hidden = !list.length;
     $('station-alerts').tBodies[0].replaceChildren(...list.map((a) => {
       const w = a.workflow || {};
       return GB.el('tr', { class: 'risk-' + a.risk + (esc(a) ? ' escalated' : ''), 'data-alert': a.alert_id },
