@@ -2,9 +2,10 @@
 // code, sees the live alert (the page is 360 px wide without sideways
 // scrolling, every field labelled), opens it (one by keyboard); both tap "claim" at once: one wins,
 // and the other's page shows who has it within a second. The winner files
-// the dissuasion record on the phone. An officer of st-2 cannot open st-1's
+// the dissuasion record on the phone while the other phone is offline; back
+// online, it catches up by itself. An officer of st-2 cannot open st-1's
 // alert (not listed; the API refuses it).
-import { browser, bind, shot, fail, lowContrast, layoutProblems, PHONE, PC } from './lib.mjs';
+import { browser, bind, relay, shot, fail, lowContrast, layoutProblems, PHONE, PC } from './lib.mjs';
 
 const [codeA, codeB, codeX, codeBureau, subject] = process.argv.slice(2);
 const b = await browser();
@@ -14,13 +15,16 @@ pd.on('pageerror', (e) => fail('dashboard page error: ' + e.message));
 await bind(pd, '/dashboard/', codeBureau);
 const row = pd.locator('#stations tbody tr', { hasText: '思明派出所' });
 await row.waitFor({ timeout: 10000 });
-const pages = [];
+// Each phone reaches notifier through a relay the test can cut.
+const pages = [], relays = [];
 for (const code of [codeA, codeB]) {
   const ctx = await b.newContext(PHONE);
   const page = await ctx.newPage();
   page.on('pageerror', (e) => fail('page error: ' + e.message));
-  await bind(page, '/console/', code);
+  const r = await relay();
+  await bind(page, '/console/', code, r.url);
   pages.push(page);
+  relays.push(r);
 }
 const [pa, pb] = pages;
 const shown = (p) => p.locator('.alert .subject', { hasText: subject.slice(3, 6) }).first();
@@ -55,10 +59,14 @@ const who = await Promise.all(pages.map(async (p) => {
 const told = Date.now() - t0;
 if (who[0] !== who[1]) fail(`the pages disagree on who has it: ${who}`);
 const winner = who[0];
-const wp = winner === 'o-a' ? pa : pb, lp = winner === 'o-a' ? pb : pa;
+const wp = winner === 'o-a' ? pa : pb, lp = winner === 'o-a' ? pb : pa, lr = winner === 'o-a' ? relays[1] : relays[0];
 if (await lp.getByRole('button', { name: '填写劝阻记录' }).count()) fail('the loser may file the record');
 await shot(lp, 'console-claimed-by-other');
 
+// The loser's phone loses its connection while the record is filed: back
+// online, it catches up by itself.
+lr.cut();
+await lp.locator('#conn', { hasText: '连接中断' }).waitFor({ timeout: 10000 });
 // The record, on the phone.
 await wp.getByRole('button', { name: '填写劝阻记录' }).click();
 await wp.getByLabel('方式').selectOption('call');
@@ -66,7 +74,12 @@ await wp.getByLabel('结果').selectOption('dissuaded');
 await wp.getByLabel('备注').fill('本人接听，已劝阻');
 await shot(wp, 'console-record');
 await wp.getByRole('button', { name: '提交记录' }).click();
-await lp.locator('.risk-line', { hasText: '已办结' }).waitFor({ timeout: 5000 });
+await wp.locator('.risk-line', { hasText: '已办结' }).waitFor({ timeout: 5000 });
+if (await lp.locator('.risk-line', { hasText: '已办结' }).count()) fail('the offline page learnt of the record');
+lr.restore();
+const t2 = Date.now();
+await lp.locator('.risk-line', { hasText: '已办结' }).waitFor({ timeout: 15000 });
+const caughtUp = Date.now() - t2;
 // The record appears on the dashboard: st-1 has 1 dissuaded (column 已劝阻).
 const col = await pd.locator('#stations thead th').allTextContents();
 const idx = col.indexOf('已劝阻');
@@ -92,4 +105,5 @@ const status = await px.evaluate(async (id) => (await fetch('/v1/alerts/' + id +
 if (status !== 404 && status !== 403) fail(`st-2's officer claimed st-1's alert: ${status}`);
 await shot(px, 'console-other-station');
 await b.close();
-console.log(`PASS: one claim won by ${winner}; both phones showed it within ${told} ms; the record filed on the phone resolved it on the other and reached the dashboard within ${onDashboard} ms; st-2's officer saw nothing and got ${status}`);
+for (const r of relays) r.close();
+console.log(`PASS: one claim won by ${winner}; both phones showed it within ${told} ms; the record filed on the phone reached the other (offline meanwhile) ${caughtUp} ms after it came back online, and the dashboard within ${onDashboard} ms; st-2's officer saw nothing and got ${status}`);

@@ -3,6 +3,7 @@
 // and screenshots into $IT_DIR/screenshots.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import net from 'node:net';
 
 export const BASE = process.env.GB_WEB_URL;
 export const SHOTS = process.env.GB_SHOTS;
@@ -22,8 +23,8 @@ export function fail(msg) {
 }
 
 // A device bound through the console's own form.
-export async function bind(page, path, code) {
-  await page.goto(BASE + path);
+export async function bind(page, path, code, base = BASE) {
+  await page.goto(base + path);
   await page.getByLabel('绑定码').fill(code);
   await page.getByRole('button', { name: '绑定' }).click();
 }
@@ -78,4 +79,29 @@ export async function layoutProblems(page, width) {
   if (r.wide > width) out.push(`${r.wide} px wide at ${width}`);
   if (r.unlabelled.length) out.push('fields without a label: ' + r.unlabelled);
   return out;
+}
+
+// A TCP relay in front of notifier whose connections the test can cut, as
+// a phone losing its network does (the browser's own offline mode leaves
+// an open push stream alone). cut() drops every connection and refuses new
+// ones until restore().
+export async function relay(target = BASE) {
+  const { hostname, port } = new URL(target);
+  const socks = new Set();
+  let down = false;
+  const srv = net.createServer((c) => {
+    if (down) return c.destroy();
+    const u = net.connect(Number(port), hostname);
+    socks.add(c); socks.add(u);
+    const end = () => { c.destroy(); u.destroy(); socks.delete(c); socks.delete(u); };
+    for (const s of [c, u]) { s.on('error', end); s.on('close', end); }
+    c.pipe(u); u.pipe(c);
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${srv.address().port}`,
+    cut() { down = true; for (const s of socks) s.destroy(); socks.clear(); },
+    restore() { down = false; },
+    close() { for (const s of socks) s.destroy(); srv.close(); },
+  };
 }
