@@ -25,6 +25,7 @@
 #include "gb/timeparse.h"
 #include "notifier.h"
 #include "respond.h"
+#include "sealed.h"
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
@@ -145,10 +146,12 @@ static void names_want_hash(names_t *nm, const redisReply *h) {
 
 /* An alert as the API shows it: the alert JSON as stored, with "workflow"
  * from the hash (an HGETALL reply). NULL when the hash is empty. */
-static json_t *item_json(const redisReply *h, const names_t *nm) {
+static json_t *item_json(const gb_keyring_t *kr, const redisReply *h, const names_t *nm) {
   if (!h || h->type != REDIS_REPLY_ARRAY || h->elements == 0) return NULL;
-  const char *js = hash_get(h, "json");
+  const char *stored = hash_get(h, "json");
+  char *js = stored ? sealed_open(kr, SEALED_FEED, stored) : NULL; /* sealed.h */
   json_t *o = js ? json_loads(js, 0, NULL) : NULL;
+  free(js);
   if (!json_is_object(o)) {
     json_decref(o);
     return NULL;
@@ -291,7 +294,7 @@ static void on_list(gb_http_req_t *req, void *ud) {
     err = names_collect(n, &nm) != 0;
   }
   for (int i = 0; !err && i < nitems; i++) {
-    json_t *it = item_json(hashes[i], &nm);
+    json_t *it = item_json(&n->keys, hashes[i], &nm);
     if (it) json_array_append_new(items, it);
   }
   for (int i = 0; hashes && i < nitems; i++)
@@ -455,7 +458,7 @@ static void on_detail(gb_http_req_t *req, void *ud) {
   }
   names_t nm = {.names = json_object()};
   names_want_hash(&nm, h);
-  json_t *item = item_json(h, &nm); /* without the names: made again once they are read */
+  json_t *item = item_json(&n->keys, h, &nm); /* without the names: made again once they are read */
   if (!item) {
     gb_error("alert.unreadable", "alert=%s station=%s reason=\"stored JSON is not an object\"",
              id, station);
@@ -513,7 +516,7 @@ static void on_detail(gb_http_req_t *req, void *ud) {
     respond_error(req, 503, "alerts unavailable; try again");
     return;
   }
-  item = item_json(h, &nm);
+  item = item_json(&n->keys, h, &nm);
   freeReplyObject(h);
   json_decref(nm.names);
   json_object_set_new(item, "people", list);

@@ -81,8 +81,8 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m) {
       nwarn++;
   }
   feed_stored_t st;
-  int stored = feed_store(n->redis, n->prefix, a->station_id, a->alert_id, a->revision, json,
-                          gb_risk_name(a->risk), push, warnings, nwarn, &st);
+  int stored = feed_store(n->redis, &n->keys, n->prefix, a->station_id, a->alert_id,
+                          a->revision, json, gb_risk_name(a->risk), push, warnings, nwarn, &st);
   for (int i = 0; i < nwarn; i++) free(warnings[i]);
   if (stored < 0) {
     err = stored;

@@ -23,6 +23,7 @@
 #include "gb/registry.h"
 #include "gb/timeparse.h"
 #include "notifier.h"
+#include "sealed.h"
 
 #define TAKE_MAX 100
 
@@ -47,12 +48,11 @@ static const char escalate_lua[] =
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
     " 'escalate', 'by', 'notifier', 'at', ARGV[2], 'details', cjson.encode({to = ARGV[5],"
     " level = tonumber(ARGV[1])}), 'from', 'new', 'to', 'escalated')\n"
-    "local a = cjson.decode(redis.call('HGET', KEYS[1], 'json') or '{}')\n"
-    "a.escalation = {level = tonumber(ARGV[1]), to = ARGV[5]}\n"
-    "local data = cjson.encode(a)\n"
+    "local json = redis.call('HGET', KEYS[1], 'json') or '{}'\n"
+    "local extra = cjson.encode({escalation = {level = tonumber(ARGV[1]), to = ARGV[5]}})\n"
     "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event',"
-    " 'alert.escalated', 'json', data)\n"
-    "return {'ok', id, data}\n";
+    " 'alert.escalated', 'json', json, 'extra', extra)\n"
+    "return {'ok', id, json, extra}\n";
 
 /* KEYS: alert, feed, audit, the day's statistics. ARGV: claimed_ms, now_ms,
  * feed maxlen, alert id. Only the same claim, still without a record. The
@@ -67,12 +67,11 @@ static const char remind_lua[] =
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'alert', ARGV[4], 'action',"
     " 'remind', 'by', 'notifier', 'at', ARGV[2], 'details', cjson.encode({officer = st[3]}),"
     " 'from', 'claimed', 'to', 'claimed')\n"
-    "local a = cjson.decode(redis.call('HGET', KEYS[1], 'json') or '{}')\n"
-    "a.reminder = {officer = st[3], claimed_ms = tonumber(ARGV[1])}\n"
-    "local data = cjson.encode(a)\n"
+    "local json = redis.call('HGET', KEYS[1], 'json') or '{}'\n"
+    "local extra = cjson.encode({reminder = {officer = st[3], claimed_ms = tonumber(ARGV[1])}})\n"
     "local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event',"
-    " 'alert.reminder', 'json', data)\n"
-    "return {'ok', id, data}\n";
+    " 'alert.reminder', 'json', json, 'extra', extra)\n"
+    "return {'ok', id, json, extra}\n";
 
 static void due_key(char *out, const char *prefix) { snprintf(out, GB_KEY_MAX, "%sdue", prefix); }
 
@@ -116,10 +115,13 @@ static void remind(notifier_t *n, const char *station, const char *id, const cha
     reminder_schedule(n, station, id, claimed_ms); /* the next turn tries again */
     return;
   }
-  if (!strcmp(r->element[0]->str, "ok") && r->elements >= 3) {
-    const char *data = r->element[2]->str;
-    int devices = hub_broadcast(&n->hub, station, r->element[1]->str, "alert.reminder", data,
-                                strlen(data));
+  if (!strcmp(r->element[0]->str, "ok") && r->elements >= 4) {
+    /* The feed holds the alert sealed, the reminder beside it (sealed.h). */
+    char *data = sealed_feed_json(&n->keys, r->element[2]->str, r->element[3]->str);
+    int devices = data ? hub_broadcast(&n->hub, station, r->element[1]->str, "alert.reminder",
+                                       data, strlen(data))
+                       : 0;
+    free(data);
     notifier_feed_changed(n, station, 1);
     gb_warn("alert.reminder", "alert=%s station=%s claimed_ms=%s devices=%d", id, station,
             claimed_ms, devices);
@@ -158,10 +160,12 @@ static void escalate(notifier_t *n, const char *member) {
     escalation_schedule(n, station, id, level);
     return;
   }
-  if (!strcmp(r->element[0]->str, "ok") && r->elements >= 3) {
-    const char *data = r->element[2]->str;
-    int devices = hub_broadcast(&n->hub, station, r->element[1]->str, "alert.escalated", data,
-                                strlen(data));
+  if (!strcmp(r->element[0]->str, "ok") && r->elements >= 4) {
+    char *data = sealed_feed_json(&n->keys, r->element[2]->str, r->element[3]->str);
+    int devices = data ? hub_broadcast(&n->hub, station, r->element[1]->str, "alert.escalated",
+                                       data, strlen(data))
+                       : 0;
+    free(data);
     notifier_feed_changed(n, station, 1);
     gb_warn("alert.escalated", "alert=%s station=%s level=%d to=%s devices=%d", id, station,
             level, to, devices);

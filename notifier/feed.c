@@ -8,7 +8,9 @@
 #include "alertstats.h"
 #include "gb/keys.h"
 #include "gb/registry.h"
+#include "gb/log.h"
 #include "gb/timeparse.h"
+#include "sealed.h"
 
 /* KEYS: alert hash, feed stream, live and day statistics (alertstats.h),
  * the station's listing and unclaimed alerts (ali, unc: gb/keys.h).
@@ -83,9 +85,9 @@ static const char store_lua[] =
 
 int feed_for_devices(const char *event) { return strncmp(event, "registrant.", 11) != 0; }
 
-int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
-               uint32_t revision, const char *json, const char *risk, int push,
-               char *const *warnings, int nwarn, feed_stored_t *out) {
+int feed_store(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const char *station,
+               const char *alert_id, uint32_t revision, const char *json, const char *risk,
+               int push, char *const *warnings, int nwarn, feed_stored_t *out) {
   char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kl[GB_KEY_MAX], ku[GB_KEY_MAX], rev[16], maxlen[16],
       now[24];
   int64_t t = gb_now_ms();
@@ -96,18 +98,30 @@ int feed_store(gb_redis_t *r, const char *prefix, const char *station, const cha
   snprintf(now, sizeof(now), "%lld", (long long)t);
   static gb_script_t script = GB_SCRIPT(store_lua);
   int argc = 14 + nwarn;
+  /* The alert and the warnings carry phone numbers: sealed (sealed.h). */
+  char **sealed = calloc((size_t)nwarn + 1, sizeof(*sealed));
   const char **argv = calloc((size_t)argc, sizeof(*argv));
-  if (!argv) return GB_EIO;
+  int err = sealed && argv ? 0 : GB_ENOMEM;
+  for (int i = 0; !err && i <= nwarn; i++)
+    if (!(sealed[i] = sealed_seal(kr, SEALED_FEED, i ? warnings[i - 1] : json))) err = GB_ENOMEM;
+  if (err) {
+    for (int i = 0; sealed && i <= nwarn; i++) free(sealed[i]);
+    free(sealed);
+    free(argv);
+    return err;
+  }
   argv[0] = "6";
   argv[1] = gb_key_alert(ka, prefix, station, alert_id);
   argv[2] = gb_key_feed(kf, prefix, station);
   argv[3] = ks.live, argv[4] = ks.day;
   argv[5] = gb_key_station(kl, prefix, "ali", station);
   argv[6] = gb_key_station(ku, prefix, "unc", station);
-  argv[7] = rev, argv[8] = json, argv[9] = maxlen, argv[10] = push ? "1" : "0";
+  argv[7] = rev, argv[8] = sealed[0], argv[9] = maxlen, argv[10] = push ? "1" : "0";
   argv[11] = risk, argv[12] = now, argv[13] = alert_id;
-  for (int i = 0; i < nwarn; i++) argv[14 + i] = warnings[i];
+  for (int i = 0; i < nwarn; i++) argv[14 + i] = sealed[i + 1];
   redisReply *rep = gb_redis_eval(r, &script, argc, argv);
+  for (int i = 0; i <= nwarn; i++) free(sealed[i]);
+  free(sealed);
   free(argv);
   if (!rep || rep->type == REDIS_REPLY_ERROR) {
     if (rep) freeReplyObject(rep);
@@ -132,8 +146,8 @@ static int valid_id(const char *s) {
   return d2 > 0 && d2 <= 20 && s[d1 + 1 + d2] == '\0';
 }
 
-int feed_replay(gb_redis_t *r, const char *prefix, const char *station, const char *after_id,
-                int max, feed_entry_fn fn, void *ud) {
+int feed_replay(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const char *station,
+                const char *after_id, int max, feed_entry_fn fn, void *ud) {
   if (!valid_id(after_id)) return 0;
   char kf[GB_KEY_MAX], start[48];
   snprintf(start, sizeof(start), "(%s", after_id);
@@ -147,16 +161,23 @@ int feed_replay(gb_redis_t *r, const char *prefix, const char *station, const ch
   for (size_t i = 0; i < rep->elements; i++) {
     redisReply *e = rep->element[i];
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
-    const char *event = "alert", *json = NULL;
+    const char *event = "alert", *json = NULL, *extra = NULL;
     redisReply *f = e->element[1];
     for (size_t j = 0; j + 1 < f->elements; j += 2) {
       if (strcmp(f->element[j]->str, "json") == 0) json = f->element[j + 1]->str;
       if (strcmp(f->element[j]->str, "event") == 0) event = f->element[j + 1]->str;
+      if (strcmp(f->element[j]->str, "extra") == 0) extra = f->element[j + 1]->str;
     }
-    if (json && feed_for_devices(event)) {
-      fn(e->element[0]->str, event, json, ud);
-      n++;
+    if (!json || !feed_for_devices(event)) continue;
+    char *plain = sealed_feed_json(kr, json, extra);
+    if (!plain) {
+      gb_error("feed.unreadable", "station=%s entry=%s reason=\"does not open with the keyring\"",
+               station, e->element[0]->str);
+      continue;
     }
+    fn(e->element[0]->str, event, plain, ud);
+    free(plain);
+    n++;
   }
   freeReplyObject(rep);
   return n;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gb/keyring.h"
 #include "gb/redis.h"
 
 /* Entries kept per station feed (approximately). */
@@ -27,7 +28,8 @@ typedef struct {
 } feed_stored_t;
 
 /**
- * Stores alert `json` for station unless a copy of the same or a later
+ * Stores alert `json` (sealed with kr, as are the warnings: sealed.h) for
+ * station unless a copy of the same or a later
  * revision is stored already (matcher numbers the updates of an alert),
  * and counts it in the station's statistics (alertstats.h) by risk.
  * With push, the station's officers get it (a feed entry "alert" or
@@ -38,9 +40,9 @@ typedef struct {
  * "registrant.warning" entries, with the alert's first revision only.
  * @returns 1 and *out, 0 when it was already stored, or GB_EIO.
  */
-int feed_store(gb_redis_t *r, const char *prefix, const char *station, const char *alert_id,
-               uint32_t revision, const char *json, const char *risk, int push,
-               char *const *warnings, int nwarn, feed_stored_t *out);
+int feed_store(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const char *station,
+               const char *alert_id, uint32_t revision, const char *json, const char *risk,
+               int push, char *const *warnings, int nwarn, feed_stored_t *out);
 
 /* Whether a feed event is for the devices (registrants' warnings are not). */
 int feed_for_devices(const char *event);
@@ -48,8 +50,9 @@ int feed_for_devices(const char *event);
 /* Called for each feed entry after `after_id`, oldest first, at most max. */
 typedef void (*feed_entry_fn)(const char *id, const char *event, const char *json, void *ud);
 
-/* Returns the number of entries replayed, or GB_EIO. */
-int feed_replay(gb_redis_t *r, const char *prefix, const char *station, const char *after_id,
-                int max, feed_entry_fn fn, void *ud);
+/* Entries are opened with kr (an entry that does not open is logged and
+ * skipped). Returns the number of entries replayed, or GB_EIO. */
+int feed_replay(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const char *station,
+                const char *after_id, int max, feed_entry_fn fn, void *ud);
 
 #endif

@@ -16,6 +16,7 @@
 #include "goldenbell/v1/workflow.pb-c.h"
 #include "notifier.h"
 #include "outbox.h"
+#include "sealed.h"
 
 #define FLUSH_TIMEOUT_MS 10000
 #define CONFIRM_CONFIDENCE 90
@@ -179,8 +180,10 @@ static int effects(relay_t *rl, gb_redis_t *r, const char *station, const char *
     if (a) freeReplyObject(a);
     return GB_EIO;
   }
-  json_t *alert = a->element[0]->type == REDIS_REPLY_STRING
-                      ? json_loads(a->element[0]->str, 0, NULL) : NULL;
+  char *plain = a->element[0]->type == REDIS_REPLY_STRING
+                    ? sealed_open(&rl->n->keys, SEALED_FEED, a->element[0]->str) : NULL;
+  json_t *alert = plain ? json_loads(plain, 0, NULL) : NULL;
+  free(plain);
   if (!outcome && a->element[1]->type == REDIS_REPLY_STRING) {
     json_t *d = json_loads(a->element[1]->str, 0, NULL);
     const char *why = json_string_value(json_object_get(d, "reason"));

@@ -76,7 +76,8 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud) {
    * between, and none is sent twice. */
   int replayed = 0;
   if (resume_copy[0] && !all) {
-    replayed = feed_replay(n->redis, n->prefix, st, resume_copy, REPLAY_MAX, replay_one, s);
+    replayed = feed_replay(n->redis, &n->keys, n->prefix, st, resume_copy, REPLAY_MAX,
+                           replay_one, s);
     if (replayed < 0) gb_warn("stream.replay_failed", "station=%s", st);
   }
   gb_info("stream.opened", "station=%s account=%s resume=%s replayed=%d devices=%d", st,

@@ -14,6 +14,7 @@
 #include "gb/timeparse.h"
 #include "notifier.h"
 #include "outbox.h"
+#include "sealed.h"
 
 #define GATEWAYS_MAX 8
 #define RETRY_TAKE 200
@@ -211,9 +212,14 @@ static int failed(webhook_t *wh, const delivery_t *d) {
   if (backoff > BACKOFF_MAX_MS) backoff = BACKOFF_MAX_MS;
   snprintf(attempts, sizeof(attempts), "%d", d->attempt);
   snprintf(due, sizeof(due), "%lld", (long long)(gb_now_ms() + backoff));
-  const char *argv[] = {"EVAL", schedule_lua, "2", kr, kj, member, d->body, d->event, attempts,
+  /* The body names people: kept sealed until the retry (sealed.h). */
+  char *body = sealed_seal(&wh->n->keys, SEALED_WEBHOOK, d->body);
+  if (!body) return GB_ENOMEM;
+  const char *argv[] = {"EVAL", schedule_lua, "2", kr, kj, member, body, d->event, attempts,
                         d->error, due};
-  return redis_ok(gb_redis_commandargv(wh->r, 11, argv, NULL)) ? 0 : GB_EIO;
+  int ok = redis_ok(gb_redis_commandargv(wh->r, 11, argv, NULL));
+  free(body);
+  return ok ? 0 : GB_EIO;
 }
 
 /* The envelope a gateway receives. */
@@ -242,13 +248,22 @@ static int carry(void *ud, gb_redis_t *r, const char *station, redisReply *const
   for (size_t i = 0; !err && i < n; i++) {
     const char *event = outbox_field(entries[i], "event"), *json = outbox_field(entries[i], "json");
     if (!event || !json) continue;
+    char *plain = sealed_feed_json(&wh->n->keys, json, outbox_field(entries[i], "extra"));
+    if (!plain) {
+      gb_error("webhook.unreadable", "station=%s entry=%s reason=\"does not open with the "
+               "keyring\"", station, entries[i]->element[0]->str);
+      continue;
+    }
     size_t len = strlen(station) + strlen(entries[i]->element[0]->str) + 2;
     if (!(ids[i] = malloc(len))) {
+      free(plain);
       err = GB_ENOMEM;
       break;
     }
     snprintf(ids[i], len, "%s/%s", station, entries[i]->element[0]->str);
-    if (!(bodies[i] = envelope(ids[i], event, station, json))) continue;
+    bodies[i] = envelope(ids[i], event, station, plain);
+    free(plain);
+    if (!bodies[i]) continue;
     for (int g = 0; g < wh->ngw; g++)
       d[nd++] = (delivery_t){.gw = g, .delivery_id = ids[i], .event = event, .body = bodies[i],
                              .attempt = 1};
@@ -300,7 +315,8 @@ static int64_t turn(void *ud, gb_redis_t *r) {
   size_t n = m->elements, nd = 0;
   delivery_t *d = calloc(n, sizeof(*d));
   redisReply **jobs = calloc(n, sizeof(*jobs));
-  for (size_t i = 0; d && jobs && i < n; i++) {
+  char **opened = calloc(n, sizeof(*opened)); /* the bodies, opened for the try */
+  for (size_t i = 0; d && jobs && opened && i < n; i++) {
     const char *member = m->element[i]->str, *bar = strchr(member, '|');
     keys(wh, member, kr, kj);
     jobs[i] = gb_redis_command(r, "HMGET %s body event attempts", kj);
@@ -315,8 +331,13 @@ static int64_t turn(void *ud, gb_redis_t *r) {
       forget(wh, member); /* a gateway no longer configured */
       continue;
     }
+    if (!(opened[i] = sealed_open(&wh->n->keys, SEALED_WEBHOOK, j->element[0]->str))) {
+      gb_error("webhook.unreadable", "delivery=%s reason=\"the queued body does not open\"",
+               bar + 1);
+      continue; /* kept: a keyring with its key opens it on a later turn */
+    }
     d[nd++] = (delivery_t){.gw = gw, .delivery_id = bar + 1, .event = j->element[1]->str,
-                           .body = j->element[0]->str,
+                           .body = opened[i],
                            .attempt = (j->element[2]->str ? atoi(j->element[2]->str) : 1) + 1};
   }
   try_all(wh, d, nd);
@@ -333,6 +354,8 @@ static int64_t turn(void *ud, gb_redis_t *r) {
   }
   for (size_t i = 0; jobs && i < n; i++)
     if (jobs[i]) freeReplyObject(jobs[i]);
+  for (size_t i = 0; opened && i < n; i++) free(opened[i]);
+  free(opened);
   free(jobs);
   free(d);
   freeReplyObject(m);

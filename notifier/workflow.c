@@ -27,6 +27,7 @@
 #include "gb/timeparse.h"
 #include "notifier.h"
 #include "respond.h"
+#include "sealed.h"
 
 
 /* KEYS: alert, feed, audit, then the statistics (alertstats.h): live, day,
@@ -191,11 +192,13 @@ static char *dispute_json(const json_t *in, const char **why) {
 }
 
 /* Gives the station the dispute named its own copy of the alert, as new. */
-static int reassign(notifier_t *n, const char *id, const char *json, uint32_t revision,
+static int reassign(notifier_t *n, const char *id, const char *sealed, uint32_t revision,
                     const char *event) {
   json_t *ev = json_loads(event, 0, NULL);
   const char *to = json_string_value(json_object_get(json_object_get(ev, "dispute"), "station_id"));
-  json_t *alert = json_loads(json, 0, NULL);
+  char *json = sealed_open(&n->keys, SEALED_FEED, sealed);
+  json_t *alert = json ? json_loads(json, 0, NULL) : NULL;
+  free(json);
   char *copy = NULL;
   int err = GB_EIO;
   if (to && alert) {
@@ -205,7 +208,7 @@ static int reassign(notifier_t *n, const char *id, const char *json, uint32_t re
   feed_stored_t st;
   if (copy) {
     const char *risk = json_string_value(json_object_get(alert, "risk"));
-    int stored = feed_store(n->redis, n->prefix, to, id, revision, copy, risk ? risk : "medium", 1,
+    int stored = feed_store(n->redis, &n->keys, n->prefix, to, id, revision, copy, risk ? risk : "medium", 1,
                             NULL, 0, &st);
     if (stored >= 0) err = 0;
     if (stored == 1 && st.first_push) escalation_schedule(n, to, id, 1);

@@ -80,11 +80,18 @@ static const char description[] =
     "  stats STATION [--day YYYYMMDD] [--json]\n"
     "      A station's figures and those of a day (default today in China) as\n"
     "      key=value lines, or one JSON object.\n"
+    "  unseal CONTEXT\n"
+    "      Opens sealed values read from stdin, one a line, and prints each in the\n"
+    "      clear (plain values pass as they are): for an SRE reading Redis during an\n"
+    "      incident, and for tests. CONTEXT names the field, e.g. notifier.feed (an\n"
+    "      alert's JSON, feed entries), notifier.webhook, rg.profile, rg.family.\n"
+    "      Exit 2 when a value does not open. Needs no Redis.\n"
     "\n"
     "Exit status: 0 done; 1 Redis failed or the import was interrupted (re-run it);\n"
     "2 bad usage or input (import --strict: also a refused line); 3 drift found.\n"
     "\n"
-    "The number-hash key and the data-encryption keys are needed by import only.";
+    "The number-hash key and the data-encryption keys are needed by import and\n"
+    "unseal only.";
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...) {
@@ -947,6 +954,46 @@ static int cmd_stats(const gb_config_t *cfg, gb_redis_t *r, int argc, char **arg
   return 0;
 }
 
+/* ---- unseal ---- */
+
+static int cmd_unseal(const gb_config_t *cfg, int argc, char **argv) {
+  if (argc != 1) return say_usage("unseal takes one CONTEXT (e.g. notifier.feed)");
+  char errstr[512];
+  gb_keyring_t keys;
+  if (gb_keyring_load(&keys, cfg, errstr, sizeof(errstr)) != 0) {
+    say("%s", errstr);
+    return EXIT_USAGE;
+  }
+  char *line = NULL, *plain = NULL;
+  size_t cap = 0, plain_cap = 0;
+  ssize_t len;
+  int rc = 0;
+  while ((len = getline(&line, &cap, stdin)) > 0) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!*line) continue;
+    if (line[0] == '{' || line[0] == '[') {
+      puts(line);
+      continue;
+    }
+    if (plain_cap < (size_t)len + 1) {
+      char *p = realloc(plain, (size_t)len + 1);
+      if (!p) break;
+      plain = p, plain_cap = (size_t)len + 1;
+    }
+    size_t n;
+    if (gb_open(&keys, argv[0], line, plain, plain_cap, &n) != 0) {
+      say("a value does not open with context %s and the keyring", argv[0]);
+      rc = EXIT_USAGE;
+      continue;
+    }
+    puts(plain);
+  }
+  sodium_memzero(&keys, sizeof(keys));
+  free(line);
+  free(plain);
+  return rc;
+}
+
 /* ---- main ---- */
 
 /* An option of the configuration tables: "--name.x[=value]". */
@@ -993,14 +1040,19 @@ int main(int argc, char **argv) {
    * SIGTERM to gb_service_stop. */
   gb_config_t *cfg = gb_service_init("gb-registry", description, tables, cfg_argc, cfg_argv);
   if (cmd_argc == 0) {
-    rc = say_usage("no command (import, reconcile or stats)");
+    rc = say_usage("no command (import, reconcile, stats or unseal)");
+    gb_config_free(cfg);
+    goto done;
+  }
+  if (!strcmp(cmd_argv[0], "unseal")) { /* no Redis */
+    rc = cmd_unseal(cfg, cmd_argc - 1, cmd_argv + 1);
     gb_config_free(cfg);
     goto done;
   }
   size_t k = 0, ncmds = sizeof(cmds) / sizeof(cmds[0]);
   while (k < ncmds && strcmp(cmds[k].name, cmd_argv[0]) != 0) k++;
   if (k == ncmds) {
-    rc = say_usage("unknown command \"%s\" (import, reconcile or stats)", cmd_argv[0]);
+    rc = say_usage("unknown command \"%s\" (import, reconcile, stats or unseal)", cmd_argv[0]);
     gb_config_free(cfg);
     goto done;
   }

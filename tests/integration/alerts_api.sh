@@ -286,5 +286,7 @@ stats "$O2"
 check '.today.alerts == {"high": 2, "medium": 1, "low": 0} and (.open.info // 0) == 0 and .open.new == 3 and
   .open_by_risk == {"high": 2, "medium": 1, "low": 0}' "st-2's figures with D high"
 
+# The alerts, their feed and their people are sealed at rest.
+it_no_plain_numbers 13900000061 13900000062 13900000063 13900000064 13800000069 13700000068
 IT_OK=1
 gb_log "PASS: st-1's 2 alerts listed newest first, filtered and paged; claims named; the people opened (3 reads audited); st-2 refused; open by risk, escalated and oldest unclaimed exact through claim, release, resolve, an update, a rejected dispute, a reassignment, and a low-risk contact that became a high-risk alert (counted once, as high)"

@@ -256,3 +256,44 @@ it_env() {
   it_hash_key
   IT_PREFIX="t$IT_SUFFIX:"
 }
+
+# it_unseal CONTEXT: opens the sealed values on stdin, one a line
+# (gb-registry unseal, with the test's keys).
+it_unseal() {
+  "$GB_BUILD_DIR/tools/gb-registry" unseal "$1" --index.keys-file="$IT_KEYS_FILE" --log.level=error
+}
+
+# it_feed STATION: the station's feed entries' JSON, opened, one a line.
+it_feed() {
+  redis-cli -p "$IT_REDIS_PORT" --raw XRANGE "${IT_PREFIX}feed:{st:$1}" - + |
+    awk 'prev == "json" { print } { prev = $0 }' | it_unseal notifier.feed
+}
+
+# it_no_plain_numbers NUMBER...: fails when any of the numbers (national
+# form: 13900000001), as digits or spaced (139 0000 0001), is anywhere in
+# Redis in the clear: key names and every value of every type. Citizens'
+# numbers are sealed or hashed at rest; fraud numbers are not citizens'.
+it_no_plain_numbers() {
+  local k dump=$IT_DIR/redis-dump.txt rc=(redis-cli -p "$IT_REDIS_PORT" --raw)
+  "${rc[@]}" --scan --pattern "${IT_PREFIX}*" >"$IT_DIR/redis-keys.txt"
+  : >"$dump"
+  while IFS= read -r k; do
+    echo "KEY $k" >>"$dump"
+    case $("${rc[@]}" TYPE "$k") in
+      hash) "${rc[@]}" HGETALL "$k" >>"$dump" ;;
+      string) "${rc[@]}" GET "$k" >>"$dump" ;;
+      zset) "${rc[@]}" ZRANGE "$k" 0 -1 WITHSCORES >>"$dump" ;;
+      set) "${rc[@]}" SMEMBERS "$k" >>"$dump" ;;
+      list) "${rc[@]}" LRANGE "$k" 0 -1 >>"$dump" ;;
+      stream) "${rc[@]}" XRANGE "$k" - + >>"$dump" ;;
+    esac
+  done <"$IT_DIR/redis-keys.txt"
+  [ "$(wc -l <"$IT_DIR/redis-keys.txt")" -ge 10 ] || it_fail "too few keys to scan: $(wc -l <"$IT_DIR/redis-keys.txt")"
+  local num
+  for num in "$@"; do
+    if grep -n -e "$num" -e "${num:0:3} ${num:3:4} ${num:7:4}" "$dump" >&2; then
+      it_fail "plain number $num found in Redis (see $dump)"
+    fi
+  done
+  IT_SCANNED_KEYS=$(wc -l <"$IT_DIR/redis-keys.txt")
+}

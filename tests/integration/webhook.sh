@@ -45,6 +45,18 @@ gb_wait_until 20 "the registrant's warning at the gateway" warned ||
   it_fail "no registrant's warning at the gateway: $(grep registrant "$IT_DIR/requests.jsonl" | cut -c1-400)"
 grep -q registrant.warning "$IT_DIR/device.out" && it_fail "the registrant's warning reached an officer's device"
 
+# While the failing gateway's retry waits in Redis, its body (which names
+# the registrant) is sealed, and opens to the delivery.
+queued() {
+  local k
+  k=$(redis-cli -p "$IT_REDIS_PORT" --raw --scan --pattern "${IT_PREFIX}{wh}:job:*" | head -1)
+  [ -n "$k" ] && job=$(redis-cli -p "$IT_REDIS_PORT" --raw HGET "$k" body) && [ -n "$job" ]
+}
+GB_WAIT_INTERVAL=0.02 gb_wait_until 10 "a retry waiting in Redis" queued || it_fail "no retry stored for the failing gateway"
+grep -q 13900000061 <<<"$job" && it_fail "a queued webhook body is in the clear: $job"
+it_unseal notifier.webhook <<<"$job" | jq -e '.data.alert_id or .data.to' >/dev/null ||
+  it_fail "the queued body does not open to a delivery"
+
 # The failing gateway: three tries, then the dead letter.
 dead() { curl -sf -H "Authorization: Bearer $bureau" "$api/v1/webhooks/dead" >"$IT_DIR/dead.json" &&
   jq -e --arg d "$delivery" '.dead | map(select(.delivery_id == $d)) | length == 1' "$IT_DIR/dead.json" >/dev/null; }
@@ -69,6 +81,9 @@ echo "$dlq" | grep -q 'gb-reason=webhook_failed' && echo "$dlq" | grep -q 'gb-de
 # Dead letters are the bureau's: an officer may not read them.
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $officer" "$api/v1/webhooks/dead")" = 403 ] ||
   it_fail "an officer read the dead letters"
+
+# Nothing in Redis names the registrant in the clear.
+it_no_plain_numbers 13900000061
 
 # A workflow change is a notification too.
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $officer" "$api/v1/alerts/$alert/claim")" = 200 ] ||

@@ -121,5 +121,7 @@ jq -e '(.stations | map(.station_id) == ["st-1"]) and .total.today.alerts == {"h
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $officer" "$api/v1/stats/alerts?station=*")" = 403 ] ||
   it_fail "an officer read every station's statistics"
 
+# The alerts, their feed and their people are sealed at rest.
+it_no_plain_numbers 13900000051 13900000052
 IT_OK=1
 gb_log "PASS: 4 workflow changes on gb.workflow; the dissuaded record confirmed $F on gb.intel (applied by matcher) and closed A's incident (a new alert followed); the upheld not-fraud dispute counted against the site once"
