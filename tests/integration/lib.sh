@@ -40,6 +40,7 @@ it_cleanup() {
     gb_log "FAIL: sanitizer reports in: $bad"
     IT_OK=0
   fi
+  [ "$IT_OK" = 1 ] && ! it_no_secrets_logged && IT_OK=0
   if [ "$IT_OK" != 1 ] && [ -d "${IT_DIR:-}" ]; then
     for f in "$IT_DIR"/*.log; do
       [ -s "$f" ] || continue
@@ -48,6 +49,31 @@ it_cleanup() {
     done
     exit 1
   fi
+}
+
+# Tokens, binding codes and keys never reach a service's log: every test
+# that passes checks its services' logs for each token and code it was
+# given (IT_SECRETS), anything shaped like a device token, and the hex of
+# the number-hash and data keys. Returns 1 (and says where) when one is there.
+IT_SECRETS=()
+IT_SERVICE_LOGS=()
+it_no_secrets_logged() {
+  [ "${#IT_SERVICE_LOGS[@]}" -gt 0 ] || return 0
+  local s pats=("${IT_SECRETS[@]}")
+  [ -s "${IT_HASH_KEY_FILE:-}" ] && pats+=("$(tr -d ' \n' <"$IT_HASH_KEY_FILE")")
+  [ -s "${IT_KEYS_FILE:-}" ] && while IFS= read -r s; do pats+=("${s#*=}"); done <"$IT_KEYS_FILE"
+  for s in "${pats[@]}"; do
+    [ -n "$s" ] || continue
+    if grep -nF -- "$s" "${IT_SERVICE_LOGS[@]}" >&2 2>/dev/null; then
+      gb_log "FAIL: a secret (${s:0:6}...) is in a service's log"
+      return 1
+    fi
+  done
+  if grep -nE 'gbt_[A-Za-z0-9._-]+~[A-Za-z0-9_-]{16}' "${IT_SERVICE_LOGS[@]}" >&2 2>/dev/null; then
+    gb_log "FAIL: a device token is in a service's log"
+    return 1
+  fi
+  gb_log "no token, code or key in the services' logs (${#pats[@]} secrets and the token pattern checked)"
 }
 
 it_init() {
@@ -110,6 +136,7 @@ it_start() {
   fi
   gb_launch "$IT_DIR/$name.log" "$IT_DIR/$name.pid" "$GB_BUILD_DIR/$bin" "$@" ||
     it_fail "could not start $name"
+  IT_SERVICE_LOGS+=("$IT_DIR/$name.log")
   IT_PIDS+=("$(cat "$IT_DIR/$name.pid")")
   IT_NAMES+=("$name")
 }
@@ -184,6 +211,7 @@ it_token() {
   IT_TOKEN=$(curl -sf -X POST "http://127.0.0.1:$IT_HTTP/v1/devices/bind" -H 'content-type: application/json' \
     -d "{\"code\":\"$code\",\"device\":\"$1 phone\"}" | jq -er .token) ||
     it_fail "binding a device of $1 failed"
+  IT_SECRETS+=("$IT_TOKEN" "$code")
 }
 
 # it_device NAME STATION: a device of an officer of the station on the

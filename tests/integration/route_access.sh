@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every notifier route that needs a token refuses a request with none, with
-# a revoked token, and (for station data) with another station's officer's
-# token; and a refused request changes nothing.
+# a revoked token, a forged one, an expired one, and (for station data) with
+# another station's officer's token; and a refused request changes nothing.
+# (Every test then checks that no token, code or key reached a log: lib.sh.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_env route_access
@@ -13,6 +14,12 @@ it_token o1 st-1; O1=$IT_TOKEN
 it_token o2 st-2; O2=$IT_TOKEN
 it_token gone st-2; GONE=$IT_TOKEN
 curl -sf -o /dev/null -X POST -H "Authorization: Bearer $GONE" "$api/v1/devices/revoke" || it_fail "revoking"
+# A token past its expiry (90 days in production): moved into the past.
+it_token old st-2; OLD=$IT_TOKEN
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OLD" "$api/v1/me")" = 200 ] || it_fail "the fresh token"
+th=$(redis-cli -p "$IT_REDIS_PORT" --raw SMEMBERS "${IT_PREFIX}toks:{a:old}")
+[ "$(redis-cli -p "$IT_REDIS_PORT" HSET "${IT_PREFIX}tok:$th" expires_ms "$(( $(gb_now_ms) - 1000 ))")" = 0 ] ||
+  it_fail "the token's expiry could not be moved"
 # An alert of st-1, as notifier stores it.
 ALERT=0123456789abcdef0123456789abcdef
 redis-cli -p "$IT_REDIS_PORT" HSET "${IT_PREFIX}al:{st:st-1}:$ALERT" json '{"alert_id":"x"}' revision 1 state new >/dev/null
@@ -61,7 +68,8 @@ for r in "${routes[@]}"; do
   [ "$(status - "$method" "$path" "$body")" = 401 ] || it_fail "$method $path without a token was not 401"
   [ "$(status "$GONE" "$method" "$path" "$body")" = 401 ] || it_fail "$method $path with a revoked token was not 401"
   [ "$(status gbt_forged "$method" "$path" "$body")" = 401 ] || it_fail "$method $path with a forged token was not 401"
-  checked=$((checked + 3))
+  [ "$(status "$OLD" "$method" "$path" "$body")" = 401 ] || it_fail "$method $path with an expired token was not 401"
+  checked=$((checked + 4))
   if [ "$station" = 1 ]; then
     got=$(status "$O2" "$method" "$path" "$body")
     case $got in 403|404) ;; *) it_fail "$method $path: st-2's officer got $got for st-1's data" ;; esac
@@ -74,4 +82,4 @@ done
 [ "$(status "$O1" POST "/v1/alerts/$ALERT/claim")" = 200 ] || it_fail "o1 cannot claim their own station's alert"
 
 IT_OK=1
-gb_log "PASS: ${#routes[@]} routes, $checked refusals checked (no token, revoked, forged, another station)"
+gb_log "PASS: ${#routes[@]} routes, $checked refusals checked (no token, revoked, forged, expired, another station)"
