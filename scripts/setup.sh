@@ -36,6 +36,7 @@ PACKAGES=(
   protobuf-compiler    # protoc --encode: an independent protobuf encoder for tests
   openjdk-17-jre-headless maven           # the Kafka broker (Maven Central)
   procps psmisc iproute2                  # process and port tools for tests
+  valgrind                                # a short end-to-end run under memcheck (tests/integration/valgrind.sh)
   chromium fonts-noto-cjk                 # the pages' browser tests (playwright-core drives it), CJK glyphs
   nodejs                                  # runs playwright-core (tests/browser, pinned by its lock file)
 )

@@ -134,7 +134,8 @@ it_start() {
   if [ "$bin" = notifier/notifier ] && [ -n "${IT_KEYS_FILE:-}" ] && [[ " $* " != *" --index.keys-file"* ]]; then
     set -- "$@" --index.keys-file="$IT_KEYS_FILE"
   fi
-  gb_launch "$IT_DIR/$name.log" "$IT_DIR/$name.pid" "$GB_BUILD_DIR/$bin" "$@" ||
+  # IT_WRAP: a command the services run under (valgrind.sh: memcheck).
+  gb_launch "$IT_DIR/$name.log" "$IT_DIR/$name.pid" ${IT_WRAP[@]+"${IT_WRAP[@]}"} "$GB_BUILD_DIR/$bin" "$@" ||
     it_fail "could not start $name"
   IT_SERVICE_LOGS+=("$IT_DIR/$name.log")
   IT_PIDS+=("$(cat "$IT_DIR/$name.pid")")
