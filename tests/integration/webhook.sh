@@ -26,6 +26,8 @@ it_produce "$IT_TOPIC_gb_registry" 13900000061 '{"request_id":"r1","op":"registe
 it_produce "$IT_TOPIC_gb_intel" phone:$F "{\"kind\":\"phone\",\"value\":\"$F\"}"
 it_wait_log matcher 'registry.applied request_id=r1 op=register accepted=yes' 30 "registration"
 it_wait_log matcher 'intel.applied kind=phone' 30 "fraud number"
+gb_launch "$IT_DIR/monitor.txt" "$IT_DIR/monitor.pid" redis-cli -p "$IT_REDIS_PORT" MONITOR
+IT_PIDS+=("$(cat "$IT_DIR/monitor.pid")"); IT_NAMES+=(monitor)
 it_call wh-1 $F 13900000061 300
 it_wait_alert device $A '.revision == 1' 60 "the alert on the device"
 alert=$(it_alerts_for device $A | jq -r .alert_id | head -1)
@@ -45,18 +47,9 @@ gb_wait_until 20 "the registrant's warning at the gateway" warned ||
   it_fail "no registrant's warning at the gateway: $(grep registrant "$IT_DIR/requests.jsonl" | cut -c1-400)"
 grep -q registrant.warning "$IT_DIR/device.out" && it_fail "the registrant's warning reached an officer's device"
 
-# While the failing gateway's retry waits in Redis, its body (which names
-# the registrant) is sealed, and opens to the delivery.
-queued() {
-  local k
-  k=$(redis-cli -p "$IT_REDIS_PORT" --raw --scan --pattern "${IT_PREFIX}{wh}:job:*" | head -1)
-  [ -n "$k" ] && job=$(redis-cli -p "$IT_REDIS_PORT" --raw HGET "$k" body) && [ -n "$job" ]
-}
-GB_WAIT_INTERVAL=0.02 gb_wait_until 10 "a retry waiting in Redis" queued || it_fail "no retry stored for the failing gateway"
-grep -q 13900000061 <<<"$job" && it_fail "a queued webhook body is in the clear: $job"
-it_unseal notifier.webhook <<<"$job" | jq -e '.data.alert_id or .data.to' >/dev/null ||
-  it_fail "the queued body does not open to a delivery"
-
+# A retry waits in Redis with its body (which names the registrant)
+# sealed: every command notifier sends Redis is watched (MONITOR) from
+# before the alert, and each retry stored is checked once the tries are over.
 # The failing gateway: three tries, then the dead letter.
 dead() { curl -sf -H "Authorization: Bearer $bureau" "$api/v1/webhooks/dead" >"$IT_DIR/dead.json" &&
   jq -e --arg d "$delivery" '.dead | map(select(.delivery_id == $d)) | length == 1' "$IT_DIR/dead.json" >/dev/null; }
@@ -81,6 +74,14 @@ echo "$dlq" | grep -q 'gb-reason=webhook_failed' && echo "$dlq" | grep -q 'gb-de
 # Dead letters are the bureau's: an officer may not read them.
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $officer" "$api/v1/webhooks/dead")" = 403 ] ||
   it_fail "an officer read the dead letters"
+
+grep -F 'HSET' "$IT_DIR/monitor.txt" | grep -F '{wh}:job:' | grep -F 13900000061 &&
+  it_fail "a retry's body went to Redis in the clear"
+grep -F '{wh}:job:' "$IT_DIR/monitor.txt" | grep -oE '"[A-Za-z0-9_-]{1,16}\$[A-Za-z0-9_-]{40,}"' | tr -d '"' |
+  it_unseal notifier.webhook | jq -c 'select(.delivery_id)' >"$IT_DIR/queued.jsonl" ||
+  it_fail "a queued retry's body does not open"
+[ "$(jq -r --arg d "$delivery" 'select(.delivery_id == $d) | .data.alert_id' "$IT_DIR/queued.jsonl" | sort -u)" = "$alert" ] ||
+  it_fail "no sealed retry of the alert's delivery went to Redis: $(head -c 300 "$IT_DIR/queued.jsonl")"
 
 # Nothing in Redis names the registrant in the clear.
 it_no_plain_numbers 13900000061
