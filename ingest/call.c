@@ -42,6 +42,11 @@ int ingest_call_from_json(ingest_call_t *c, const flat_rec_t *obj, int64_t now_m
   if ((err = json_phone(c->caller, &c->caller_class, obj, "caller", r))) return err;
   if ((err = json_phone(c->callee, &c->callee_class, obj, "callee", r))) return err;
   if ((err = flat_time(obj, "start", true, &c->start_ms, r))) return err;
+  /* As start_ms in protobuf: an RFC 3339 time before 1970 reads, but is
+   * no call's. */
+  if (c->start_ms <= 0)
+    return gb_reject(r, "invalid_value", "start", "start: %lld ms is not after 1970",
+                     (long long)c->start_ms);
   int64_t d = 0;
   if ((err = flat_int(obj, "duration_s", true, 0, MAX_DURATION_S, &d, r))) return err;
   c->duration_s = (uint32_t)d;

@@ -51,6 +51,7 @@ typedef struct {
   int64_t max_future_ms;
   size_t max_message_bytes;
   int max_records;
+  size_t dlq_max_bytes; /* the producer's message.max.bytes; 0 until read */
   int64_t now_ms; /* the clock, read once per message */
   gb_pbarena_t arena; /* protobuf records are decoded into it, one at a time */
   flat_rec_t *flat;   /* JSON records are read into it, one at a time */

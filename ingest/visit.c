@@ -44,6 +44,9 @@ int ingest_visit_from_json(ingest_visit_t *v, const flat_rec_t *obj, int64_t now
   if ((err = flat_str(obj, "target", true, &s, &len, r)) || (err = target(v, s, len, r)))
     return err;
   if ((err = flat_time(obj, "ts", true, &v->ts_ms, r))) return err;
+  if (v->ts_ms <= 0) /* as ts_ms in protobuf */
+    return gb_reject(r, "invalid_value", "ts", "ts: %lld ms is not after 1970",
+                     (long long)v->ts_ms);
   if ((err = flat_str(obj, "partner", false, &s, &len, r)) ||
       (err = field_text(v->partner, INGEST_PARTNER_MAX, s, len, "partner", 0, r)))
     return err;

@@ -148,9 +148,10 @@ int alert_emit(matcher_t *mt, const char *subject, const owner_t *owners, int n,
       break;
     mt->alerts++;
     gb_metric_inc(inc->action == 1 ? mt->m.alerts_new : mt->m.alerts_updated, 1);
-    gb_info("alert.emitted", "alert=%s station=%s rule=%s risk=%s revision=%u count=%u action=%s",
+    gb_info("alert.emitted", "alert=%s station=%s rule=%s risk=%s revision=%u count=%u action=%s%s",
             inc->id, a.station_id, gb_rule_name(inc->rule), gb_risk_name(inc->risk), inc->rev,
-            inc->count, inc->action == 1 ? "new" : "update");
+            inc->count, inc->action == 1 ? "new" : "update",
+            inc->resent ? " resent=yes" : "");
   }
   for (int i = 0; i < ni; i++)
     goldenbell__v1__event__free_unpacked((Goldenbell__V1__Event *)items[i].ev, NULL);

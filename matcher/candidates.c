@@ -4,8 +4,9 @@
  *   1. per candidate: the indicator's live listing (fi:*) and who protects
  *      the subject (pn:{h});
  *   2. per finding: the incident script (incident.h).
- * Every step is safe to repeat, so a failure anywhere fails the whole
- * message, which is read again. */
+ * Every step is safe to repeat, so a Redis failure anywhere fails the
+ * whole list (GB_EAGAIN), which is tried again; the retry asks the
+ * incident script to repeat what it may have answered to a lost reply. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,9 +90,9 @@ static int confirm_all(matcher_t *mt, cand_list_t *cl, cand_state_t *st) {
     cand_state_t *s = &st[i];
     plan(&cl->v[i], s);
     gb_numkey_hash(&mt->numkey, cl->v[i].ev->subject, s->h);
-    if (s->q.n > 0 && gb_ind_query_append(mt->redis, mt->prefix, &s->q) != 0) err = GB_EIO;
+    if (s->q.n > 0 && gb_ind_query_append(mt->redis, mt->prefix, &s->q) != 0) err = GB_EAGAIN;
     if (gb_redis_append(mt->redis, "HVALS %s", gb_key_protected(key, mt->prefix, s->h)) != 0)
-      err = GB_EIO;
+      err = GB_EAGAIN;
   }
   /* Every reply is read, even after a failure, to keep the connection in
    * step. */
@@ -100,12 +101,12 @@ static int confirm_all(matcher_t *mt, cand_list_t *cl, cand_state_t *st) {
     s->listed = cl->v[i].retro ? 1 : 0;
     if (s->q.n > 0) {
       s->listed = gb_ind_query_read(mt->redis, &s->q, cl->v[i].ev->ts_ms, &s->ind);
-      if (s->listed < 0) err = GB_EIO;
+      if (s->listed < 0) err = GB_EAGAIN;
     }
     redisReply *r = gb_redis_reply(mt->redis);
     s->nowners = r ? alert_owners_parse(mt, r, s->owners, MAX_PROTECTORS) : GB_EIO;
     if (r) freeReplyObject(r);
-    if (s->nowners < 0) err = GB_EIO;
+    if (s->nowners < 0) err = GB_EAGAIN;
   }
   return err;
 }
@@ -178,7 +179,7 @@ static void judge(matcher_t *mt, size_t i, const cand_t *c, const cand_state_t *
   }
 }
 
-int matcher_candidates(matcher_t *mt, cand_list_t *cl) {
+int matcher_candidates(matcher_t *mt, cand_list_t *cl, bool resend) {
   cand_state_t *st = calloc(cl->n, sizeof(*st));
   finding_t *f = calloc(cl->n * FINDINGS_PER_CAND, sizeof(*f));
   size_t nf = 0;
@@ -212,17 +213,21 @@ int matcher_candidates(matcher_t *mt, cand_list_t *cl) {
   }
   if (err) goto done;
   for (size_t k = 0; k < nf; k++)
-    if (incident_append(mt->redis, mt->prefix, st[f[k].cand].h, &mt->rules, &f[k].in) != 0)
-      err = GB_EIO;
+    if (incident_append(mt->redis, mt->prefix, st[f[k].cand].h, &mt->rules, &f[k].in,
+                        resend) != 0)
+      err = GB_EAGAIN;
   for (size_t k = 0; k < nf; k++) {
     incident_out_t out;
     if (incident_read(mt->redis, &out) != 0) {
-      err = GB_EIO;
+      err = err ? err : GB_EAGAIN;
       continue;
     }
-    if (!err && out.action != 0) {
+    if (out.action != 0 && (!err || err == GB_EAGAIN)) {
+      /* An answer that came is acted on, even when another did not: the
+       * script has recorded it, and only a retry would say it again. */
       const cand_state_t *s = &st[f[k].cand];
-      err = alert_emit(mt, cl->v[f[k].cand].ev->subject, s->owners, s->nowners, &out);
+      int e = alert_emit(mt, cl->v[f[k].cand].ev->subject, s->owners, s->nowners, &out);
+      if (e) err = e;
     } else if (out.action == 0) {
       gb_debug("finding.known", "event_id=%s evidence=%s", cl->v[f[k].cand].ev->event_id,
                f[k].evkey);
@@ -230,9 +235,12 @@ int matcher_candidates(matcher_t *mt, cand_list_t *cl) {
     incident_out_free(&out);
   }
 done:
-  if (err == GB_EIO)
-    gb_error("match.redis_failed", "candidates=%zu reason=\"%s\"", cl->n,
-             gb_redis_errstr(mt->redis));
+  if (err == GB_EAGAIN) {
+    char q[600];
+    gb_log(matcher_redis_fail_level(mt->redis), "match.redis_failed",
+           "candidates=%zu reason=%s action=retry", cl->n,
+           gb_log_quote(q, sizeof(q), gb_redis_errstr(mt->redis)));
+  }
   free(st);
   free(f);
   return err;

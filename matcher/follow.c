@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gb/err.h"
 #include "gb/indexfeed.h"
@@ -12,6 +13,7 @@
 #include "gb/site.h"
 #include "gb/timeparse.h"
 #include "gb/pbwire.h"
+#include "matcher.h"
 
 /* Removals confirmed per Redis pipeline. */
 #define CONFIRM_BATCH 512
@@ -275,8 +277,9 @@ int follow_poll(follow_t *f, int budget_ms) {
     n += k;
   } while (k == CONSUME_BATCH && gb_mono_ms() < deadline);
   if (confirm(f) != 0) {
-    gb_warn("index.confirm_failed", "pending=%zu reason=\"%s\" action=retry", f->nrm,
-            gb_redis_errstr(f->redis));
+    char q[600];
+    gb_log(matcher_redis_fail_level(f->redis), "index.confirm_failed", "pending=%zu reason=%s action=retry",
+           f->nrm, gb_log_quote(q, sizeof(q), gb_redis_errstr(f->redis)));
     return GB_EIO;
   }
   return n;
@@ -297,11 +300,14 @@ int follow_load(follow_t *f, volatile sig_atomic_t *stop) {
   }
   /* Removals seen during the load are confirmed now, against Redis as it
    * is: anything protected again since is kept. */
-  int err;
+  int err, wait_ms = 100;
   while ((err = confirm(f)) != 0) {
     if (*stop) return GB_ECANCELED;
-    gb_warn("index.confirm_failed", "pending=%zu reason=\"%s\" action=retry", f->nrm,
-            gb_redis_errstr(f->redis));
+    gb_warn("index.confirm_failed", "pending=%zu reason=\"%s\" action=retry_in_%d_ms", f->nrm,
+            gb_redis_errstr(f->redis), wait_ms);
+    struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    wait_ms = wait_ms * 2 > 2000 ? 2000 : wait_ms * 2;
   }
   gb_info("index.loaded", "changes=%llu protected=%zu indicators=%zu view_bytes=%zu ms=%lld",
           (unsigned long long)f->applied, tagset_count(&f->view->protected_),

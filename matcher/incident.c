@@ -10,9 +10,10 @@
 /* KEYS: inc evi itm sig itl
  * ARGV: 1 ts, 2 rule, 3 risk, 4 evkey, 5 itemkey, 6 digest, 7 blob, 8 new id,
  *       9 suppression ms, 10 combination window ms, 11 signal, 12 rule-4 calls,
- *       13 rule-4 window ms, 14 rule-4 call id, 15 ttl ms
+ *       13 rule-4 window ms, 14 rule-4 call id, 15 ttl ms, 16 resend (1/0)
  * Returns {0} (nothing new) or {action, id, risk, rule, count, rev, first,
- * last, items}. */
+ * last, items}; with resend, evidence of the current incident that changes
+ * nothing returns the incident too, with a tenth element, 1 (incident.h). */
 static const char incident_lua[] =
     "local ts = tonumber(ARGV[1])\n"
     "local rule, risk = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
@@ -83,7 +84,11 @@ static const char incident_lua[] =
     "  end\n"
     "  redis.call('PEXPIRE', KEYS[4], ARGV[15])\n"
     "end\n"
-    "if not changed then return {0} end\n"
+    "if not changed then\n"
+    "  if ARGV[16] ~= '1' or not rev then return {0} end\n"
+    "  return {rev == 1 and 1 or 2, id, irisk, irule, count, rev, first, last,"
+    " redis.call('HVALS', KEYS[3]), 1}\n"
+    "end\n"
     "rev = rev + 1\n"
     "if ts > last then last = ts end\n"
     "if ts < first then first = ts end\n"
@@ -94,7 +99,7 @@ static const char incident_lua[] =
     " redis.call('HVALS', KEYS[3])}\n";
 
 int incident_append(gb_redis_t *r, const char *prefix, const char *h,
-                    const matcher_rules_t *rules, const incident_in_t *in) {
+                    const matcher_rules_t *rules, const incident_in_t *in, bool resend) {
   char keys[5][GB_KEY_MAX];
   static const char *const names[5] = {"inc", "evi", "itm", "sig", "itl"};
   for (int i = 0; i < 5; i++) snprintf(keys[i], sizeof(keys[i]), "%s%s:{%s}", prefix, names[i], h);
@@ -109,7 +114,8 @@ int incident_append(gb_redis_t *r, const char *prefix, const char *h,
   snprintf(ttl, sizeof(ttl), "%lld", INCIDENT_TTL_MS);
   const char *argv[] = {"EVAL", incident_lua, "5", keys[0], keys[1], keys[2], keys[3], keys[4],
                         ts, rule, risk, in->evkey, in->itemkey, in->digest, in->blob, in->new_id,
-                        supp, combo, in->signal, intl_n, intl_w, in->intl_call, ttl};
+                        supp, combo, in->signal, intl_n, intl_w, in->intl_call, ttl,
+                        resend ? "1" : "0"};
   return gb_redis_appendargv(r, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL) == 0
              ? 0
              : GB_EIO;
@@ -161,6 +167,7 @@ int incident_read(gb_redis_t *r, incident_out_t *out) {
   out->rev = (uint32_t)int_of(rep->element[5]);
   out->first_ms = int_of(rep->element[6]);
   out->last_ms = int_of(rep->element[7]);
+  out->resent = rep->elements >= 10 && int_of(rep->element[9]) == 1;
   const redisReply *items = rep->element[8];
   for (size_t i = 0; i < items->elements && out->nitems < INCIDENT_ITEMS_MAX; i++) {
     if (items->element[i]->type != REDIS_REPLY_STRING) continue;

@@ -59,13 +59,19 @@ typedef struct {
   int64_t first_ms, last_ms;
   incident_item_t items[INCIDENT_ITEMS_MAX];
   int nitems;
+  bool resent; /* nothing new, said again for a retry (resend) */
   void *reply; /* owns the strings above; incident_out_free */
 } incident_out_t;
 
 /* Queues the script for the subject with keyed hash h. Returns 0 or GB_EIO
- * (one reply is owed all the same). */
+ * (one reply is owed all the same). With resend (a retry after a Redis
+ * failure, which may have lost the reply of a script that ran), evidence
+ * that changes nothing is answered with the incident as it stands (action
+ * 1 when at revision 1, else 2) instead of nothing new, so that the alert
+ * the lost reply would have made is emitted; a copy emitted twice has the
+ * same revision, which notifier stores and pushes once. */
 int incident_append(gb_redis_t *r, const char *prefix, const char *h,
-                    const matcher_rules_t *rules, const incident_in_t *in);
+                    const matcher_rules_t *rules, const incident_in_t *in, bool resend);
 /* Reads one reply. Returns 0 and *out, or GB_EIO. */
 int incident_read(gb_redis_t *r, incident_out_t *out);
 void incident_out_free(incident_out_t *out);

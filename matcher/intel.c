@@ -46,9 +46,14 @@ int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m) {
     gb_metric_inc(mt->m.dead, 1);
     return gb_dlq_send(mt->p, mt->topic_dlq, "matcher", m, NULL, 0, -1, &rj);
   }
-  if (gb_indicator_apply(mt->redis, mt->prefix, &ind, now) != 0) {
-    gb_error("intel.redis_failed", "reason=\"%s\"", gb_redis_errstr(mt->redis));
-    return GB_EIO;
+  int err = gb_indicator_apply(mt->redis, mt->prefix, &ind, now);
+  if (err && err != GB_EIO) return err;
+  if (err) {
+    /* Redis away: the indicator comes again after a wait (gb/kafka.h). */
+    char q[600];
+    gb_log(matcher_redis_fail_level(mt->redis), "intel.redis_failed", "reason=%s action=retry",
+           gb_log_quote(q, sizeof(q), gb_redis_errstr(mt->redis)));
+    return GB_EAGAIN;
   }
   /* Indicators are not citizens' data: the value may be logged. */
   char qv[2 * sizeof(ind.value) + 3], qs[2 * sizeof(ind.source) + 3];

@@ -7,6 +7,7 @@
 #include "gb/err.h"
 #include "gb/log.h"
 #include "gb/service.h"
+#include "gb/timeparse.h"
 #include "matcher.h"
 
 static const gb_opt_t matcher_opts[] = {
@@ -21,6 +22,12 @@ static const gb_opt_t matcher_opts[] = {
     {"admin.port", GB_OPT_INT, "9102", 0, 65535, "Port of the admin endpoint; 0 picks a free one."},
     GB_OPT_END,
 };
+
+gb_log_level_t matcher_redis_fail_level(const gb_redis_t *r) {
+  gb_redis_health_t h;
+  gb_redis_health(&h);
+  return h.up && gb_redis_connected(r) ? GB_LOG_WARN : GB_LOG_DEBUG;
+}
 
 static int on_message(gb_pipeline_t *p, const rd_kafka_message_t *m, void *ud) {
   matcher_t *mt = ud;
@@ -104,9 +111,18 @@ static void on_tick(gb_pipeline_t *p, void *ud) {
   matcher_t *mt = ud;
   if (follow_poll(&mt->follow, 50) == GB_ENOMEM)
     gb_service_die("memory", "the local view cannot grow: it would no longer match the index");
-  if (matcher_retro_hunt(mt) == 0) {
-    /* Retro alerts are not tied to any input offset: deliver them now. */
-    rd_kafka_flush(gb_pipeline_producer(p), 10000);
+  /* A hunt Redis failed is tried again with backoff, not every tick. */
+  if (gb_mono_ms() >= mt->retro_next_ms) {
+    int err = matcher_retro_hunt(mt);
+    if (err == 0) {
+      /* Retro alerts are not tied to any input offset: deliver them now. */
+      rd_kafka_flush(gb_pipeline_producer(p), 10000);
+      mt->retro_backoff_ms = 0;
+    } else {
+      mt->retro_backoff_ms = mt->retro_backoff_ms ? mt->retro_backoff_ms * 2 : 100;
+      if (mt->retro_backoff_ms > 2000) mt->retro_backoff_ms = 2000;
+      mt->retro_next_ms = gb_mono_ms() + mt->retro_backoff_ms;
+    }
   }
   gauges(mt);
   if (!gb_service_reload) return;
@@ -162,6 +178,13 @@ int main(int argc, char **argv) {
                        (int)gb_config_int(cfg, "startup.timeout-ms"), errstr,
                        sizeof(errstr)) != 0)
     gb_service_die("redis", errstr);
+  gb_redis_set_name(mt.redis, "pipeline");
+  /* The watch says whether Redis answers: /healthz and /readyz (admin.c),
+   * and no call waits on a server known to be away. */
+  if (gb_redis_watch_start(gb_config_str(cfg, "redis.url"),
+                           (int)gb_config_int(cfg, "redis.timeout-ms"), errstr,
+                           sizeof(errstr)) != 0)
+    gb_service_die("redis", errstr);
   if (gb_registry_new(&mt.registry, mt.redis, mt.prefix, &mt.numkey, &mt.keys) != 0)
     gb_service_die("memory", "registry");
   if (view_init(&mt.view, &mt.numkey) != 0 ||
@@ -197,8 +220,9 @@ int main(int argc, char **argv) {
                      (int)gb_config_int(cfg, "admin.port"), mt.metrics, is_ready, &mt, errstr,
                      sizeof(errstr)) != 0)
     gb_service_die("admin", errstr);
-  gb_info("matcher.started", "redis=%s rules=%s", gb_redis_url(mt.redis),
-          mt.rules_file[0] ? mt.rules_file : "defaults");
+  gb_info("matcher.started", "redis=%s rules=%s admin=%s:%d", gb_redis_url(mt.redis),
+          mt.rules_file[0] ? mt.rules_file : "defaults", gb_config_str(cfg, "admin.host"),
+          gb_admin_port(mt.admin));
   log_rules("rules.loaded", &mt.rules);
   int err = gb_pipeline_run(mt.p, &gb_service_stop);
   gb_info("matcher.stopped", "in=%llu alerts=%llu dead=%llu",
@@ -212,6 +236,7 @@ int main(int argc, char **argv) {
   view_free(&mt.view);
   gb_metrics_free(mt.metrics);
   gb_registry_free(mt.registry);
+  gb_redis_watch_stop();
   gb_redis_free(mt.redis);
   gb_config_free(cfg);
   return err ? 1 : 0;

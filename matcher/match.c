@@ -111,7 +111,14 @@ int matcher_batch_end(gb_pipeline_t *p, void *ud) {
   matcher_t *mt = ud;
   (void)p;
   if (mt->cands.n == 0) return 0;
-  int err = matcher_candidates(mt, &mt->cands);
+  int err = matcher_candidates(mt, &mt->cands, mt->cands_resend);
+  if (err == GB_EAGAIN) {
+    /* Kept for the retry: the pipeline calls again without re-reading the
+     * batch's messages. */
+    mt->cands_resend = true;
+    return err;
+  }
   cand_list_truncate(&mt->cands, 0);
+  mt->cands_resend = false;
   return err;
 }

@@ -13,6 +13,7 @@
 #include "gb/intel.h"
 #include "gb/kafka.h"
 #include "gb/keyring.h"
+#include "gb/log.h"
 #include "gb/metrics.h"
 #include "gb/numkey.h"
 #include "gb/redis.h"
@@ -46,6 +47,14 @@ typedef struct matcher {
     struct cand *v;
     size_t n, cap;
   } cands; /* the batch's candidates, confirmed at its end */
+  /* A Redis failure may have lost the replies of incident scripts that
+   * ran: the next try of those candidates asks the script to answer an
+   * exact repeat with the incident as it stands, so that its alert is
+   * emitted after all (incident.h). For the batch's candidates, and for
+   * the retro-hunt's (retried between batches, with backoff). */
+  bool cands_resend, retro_resend;
+  int64_t retro_next_ms;
+  int retro_backoff_ms;
   uint64_t alerts;
   uint64_t dead;
   gb_metrics_t *metrics;
@@ -70,12 +79,15 @@ int cand_push(cand_list_t *cl, Goldenbell__V1__Event *ev, bool retro); /* takes 
 /* Frees the candidates from index n on (keeps the array). */
 void cand_list_truncate(cand_list_t *cl, size_t n);
 void cand_list_free(cand_list_t *cl);
-/* Confirms candidates in Redis and alerts what they show. Returns 0, or a
- * negative code (Redis down: the caller's input is read again). */
-int matcher_candidates(matcher_t *mt, cand_list_t *cl);
+/* Confirms candidates in Redis and alerts what they show (resend: this is
+ * a retry after a failure; see cands_resend). Returns 0, GB_EAGAIN (Redis
+ * away: try the same candidates again later) or another negative code
+ * (fatal). */
+int matcher_candidates(matcher_t *mt, cand_list_t *cl, bool resend);
 
-/* Each handles one message of its topic; returns 0, or a negative code for a
- * fatal error (Redis down: the batch is not committed and is read again). */
+/* Each handles one message of its topic; returns 0, GB_EAGAIN when Redis is
+ * away (the pipeline keeps the batch uncommitted and calls again after a
+ * wait: gb/kafka.h), or another negative code for a fatal error. */
 int matcher_registry_apply(matcher_t *mt, const rd_kafka_message_t *m);
 int matcher_intel_apply(matcher_t *mt, const rd_kafka_message_t *m);
 int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m);
@@ -84,6 +96,12 @@ int matcher_batch_end(gb_pipeline_t *p, void *ud);
 /* retro.c */
 void matcher_contact_record(matcher_t *mt, const ev_scan_t *e);
 int matcher_retro_hunt(matcher_t *mt);
+
+/* The level of a log line about a failed call on r: warn when Redis
+ * answered with an error; debug when the connection is in an outage or the
+ * watch knows Redis is away, for those are logged once per outage
+ * (redis.disconnected, redis.down), not once per try. */
+gb_log_level_t matcher_redis_fail_level(const gb_redis_t *r);
 
 /* feed.c: the index's change feed (gb.index). */
 int matcher_feed_protected(void *ud, const gb_pn_entry_t *e);

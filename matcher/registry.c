@@ -52,9 +52,14 @@ int matcher_registry_apply(matcher_t *mt, const rd_kafka_message_t *m) {
     memset(&res, 0, sizeof(res));
     snprintf(res.reason, sizeof(res.reason), "%s", refusal);
   } else if ((err = gb_registry_apply(mt->registry, &c, &res)) != 0) {
-    gb_error("registry.redis_failed", "request_id=%s reason=\"%s\"", c.request_id,
-             gb_redis_errstr(mt->redis));
-    return err;
+    if (err != GB_EIO) return err;
+    /* Redis away: the change comes again after a wait (gb/kafka.h); what
+     * was written of it is written again, which changes nothing. */
+    char q[600];
+    gb_log(matcher_redis_fail_level(mt->redis), "registry.redis_failed",
+           "request_id=%s reason=%s action=retry", c.request_id,
+           gb_log_quote(q, sizeof(q), gb_redis_errstr(mt->redis)));
+    return GB_EAGAIN;
   }
   gb_metric_inc(res.accepted ? mt->m.changes_accepted : mt->m.changes_refused, 1);
   char q[300];

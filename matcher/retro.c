@@ -106,9 +106,12 @@ int matcher_retro_hunt(matcher_t *mt) {
           hits < 0 ? 0 : hits, cl.n, (long long)(gb_mono_ms() - t0));
   if (!err && cl.n > 0) {
     gb_metric_inc(mt->m.retro_hits, cl.n);
-    err = matcher_candidates(mt, &cl);
+    err = matcher_candidates(mt, &cl, mt->retro_resend);
   }
   cand_list_free(&cl);
+  /* Redis away: the hunt runs again later (the new numbers stay new), and
+   * that run asks the incidents to repeat what a lost reply said. */
+  mt->retro_resend = err == GB_EAGAIN;
   if (!err) follow_clear_new_phones(&mt->follow);
   return err;
 }

@@ -1,7 +1,14 @@
 /* gb.alerts on the loop thread: librdkafka writes a byte to a pipe when its
  * queue turns non-empty; the loop polls the pipe and drains the queue. A
  * timer polls too, so that an idle consumer still serves rebalances and
- * stays in its group (max.poll.interval.ms). */
+ * stays in its group (max.poll.interval.ms).
+ *
+ * Redis away: the alert that could not be stored is held, uncommitted,
+ * with whatever arrives after it; the partitions are paused (the consumer
+ * stays in its group, the timer keeps polling) and the held alerts are
+ * tried again in order, 100 ms after, doubling to 2 s, until Redis is
+ * back. Nothing of the loop waits for that: the streams and the HTTP API
+ * go on (routes that need Redis answer 503). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +20,7 @@
 #include "gb/alertnames.h"
 #include "gb/err.h"
 #include "gb/kafka.h"
+#include "gb/keys.h"
 #include "gb/log.h"
 #include "gb/timeparse.h"
 #include "gb/stations.h"
@@ -26,11 +34,39 @@
  * few alerts. A crash re-reads at most this much, which the idempotent
  * store turns into nothing. */
 #define COMMIT_INTERVAL_MS 100
+#define RETRY_FIRST_MS 100
+#define RETRY_MAX_MS 2000
 
-/* Commits the offsets handled so far (synchronously). */
+struct consumer_hold {
+  rd_kafka_message_t **v; /* taken from the consumer, not yet handled, in order */
+  size_t n, cap;
+  int in_doubt;     /* v[0] was tried and failed: its store may have happened */
+  int64_t doubt_since; /* wall clock ms: when its first failed try began */
+  int backoff_ms;   /* the next wait */
+  int64_t since_ms; /* monotonic: when the alerts began to wait */
+  int64_t retry_at; /* monotonic */
+  uint64_t retries;
+  size_t handled;   /* handled from the hold since it began */
+};
+
+/* An asynchronous commit's result, served by rd_kafka_consumer_poll on the
+ * loop (and by the close). A failed commit only means the alerts are read
+ * again, which the store turns into nothing. */
+static void commit_done(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+  (void)rk, (void)offsets, (void)opaque;
+  if (err) gb_warn("kafka.commit_failed", "err=%s", rd_kafka_err2name(err));
+}
+
+/* Commits the offsets handled so far: asynchronously while running, for a
+ * commit waits for the group coordinator, and a stalled one (brokers
+ * stopped) would stall the loop with it, the API and the push streams;
+ * synchronously when stopping, before the consumer leaves its group. */
 static void commit(notifier_t *n) {
   if (!n->pending || n->pending->cnt == 0) return;
-  rd_kafka_resp_err_t e = rd_kafka_commit(n->consumer, n->pending, 0);
+  rd_kafka_resp_err_t e =
+      n->stopping ? rd_kafka_commit(n->consumer, n->pending, 0)
+                  : rd_kafka_commit_queue(n->consumer, n->pending, n->queue, commit_done, NULL);
   if (e) gb_warn("kafka.commit_failed", "err=%s", rd_kafka_err2name(e));
   rd_kafka_topic_partition_list_destroy(n->pending);
   n->pending = rd_kafka_topic_partition_list_new(4);
@@ -43,9 +79,81 @@ static void fatal(notifier_t *n, const char *why) {
   uv_stop(n->loop);
 }
 
+/* The feed entry id just before id ("<ms>-<seq>"), for reading id itself
+ * with feed_replay, which reads after the id it is given. */
+static int feed_id_before(const char *id, char *out, size_t size) {
+  unsigned long long ms, seq;
+  char tail;
+  if (sscanf(id, "%llu-%llu%c", &ms, &seq, &tail) != 2) return -1;
+  if (seq > 0) snprintf(out, size, "%llu-%llu", ms, seq - 1);
+  else if (ms > 0) snprintf(out, size, "%llu-%llu", ms - 1, 18446744073709551615ULL);
+  else return -1;
+  return 0;
+}
+
+typedef struct {
+  notifier_t *n;
+  const char *station, *want;
+  const char *event;
+  int devices, pushed;
+} recover_t;
+
+static void recover_push(const char *id, const char *event, const char *json, void *ud) {
+  recover_t *rc = ud;
+  if (strcmp(id, rc->want) != 0) return;
+  rc->devices = hub_broadcast(&rc->n->hub, rc->station, id, event, json, strlen(json));
+  rc->event = strcmp(event, "alert") == 0 ? "alert" : "alert.updated";
+  rc->pushed = 1;
+}
+
+/* A retry of an alert whose last try failed after it may have been stored
+ * (a reply lost to a timeout: a stopped Redis runs what it received when it
+ * resumes; or the escalation after the store failed). The store now says
+ * "already stored" and nothing else would push it: when the stored copy is
+ * this revision and went to the feed, its feed entry is pushed now, and its
+ * escalation scheduled if it still waits for one (ZADD NX: never twice).
+ * A feed entry older than the failed try (by its id's time, with a second
+ * for clocks) was pushed when it was stored: a re-delivered copy, skipped.
+ * 0, or GB_EIO to try again. */
+static int recover(notifier_t *n, const Goldenbell__V1__Alert *a, int64_t doubt_since) {
+  char ka[GB_KEY_MAX];
+  redisReply *r = gb_redis_command(n->redis, "HMGET %s revision stream_id state escalated",
+                                   gb_key_alert(ka, n->prefix, a->station_id, a->alert_id));
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+    if (r) freeReplyObject(r);
+    return GB_EIO;
+  }
+  const redisReply *rev = r->element[0], *sid = r->element[1], *state = r->element[2];
+  int err = 0;
+  char before[48];
+  if (rev->type != REDIS_REPLY_STRING || strtoul(rev->str, NULL, 10) != a->revision ||
+      sid->type != REDIS_REPLY_STRING || feed_id_before(sid->str, before, sizeof(before)) != 0 ||
+      strtoll(sid->str, NULL, 10) + 1000 < doubt_since)
+    goto out; /* a later revision is stored, a registrant-only one, or one pushed before */
+  if (state->type == REDIS_REPLY_STRING && strcmp(state->str, "new") == 0 &&
+      r->element[3]->type == REDIS_REPLY_NIL &&
+      (err = escalation_schedule(n, a->station_id, a->alert_id, 1)) != 0)
+    goto out;
+  recover_t rc = {n, a->station_id, sid->str, "alert", 0, 0};
+  if (feed_replay(n->redis, &n->keys, n->prefix, a->station_id, before, 1, recover_push, &rc) < 0) {
+    err = GB_EIO;
+    goto out;
+  }
+  if (!rc.pushed) goto out; /* trimmed from the feed meanwhile */
+  n->alerts_pushed++;
+  notifier_feed_changed(n, a->station_id, 0);
+  gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d warnings=0 "
+          "recovered=yes", a->alert_id, a->station_id, gb_risk_name(a->risk), rc.event, sid->str,
+          rc.devices);
+out:
+  freeReplyObject(r);
+  return err;
+}
+
 /* Returns 0 when the message is done with (stored and pushed, or skipped as
- * unusable), GB_EIO when it must be read again. */
-static int handle(notifier_t *n, const rd_kafka_message_t *m) {
+ * unusable), GB_EIO when it must be tried again. doubt_since: 0, or when
+ * the first failed try of this message began (see recover). */
+static int handle(notifier_t *n, const rd_kafka_message_t *m, int64_t doubt_since) {
   Goldenbell__V1__Alert *a = goldenbell__v1__alert__unpack(NULL, m->len, m->payload);
   const char *why = !a                          ? "not a goldenbell.v1.Alert"
                     : a->version != 1           ? "unknown version"
@@ -88,6 +196,11 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m) {
     err = stored;
     goto out;
   }
+  if (stored == 0 && doubt_since) {
+    if ((err = recover(n, a, doubt_since)) != 0) goto out;
+    n->alerts_in++;
+    goto out;
+  }
   n->alerts_in++;
   if (stored == 0) {
     gb_debug("alert.duplicate", "alert=%s station=%s", a->alert_id, a->station_id);
@@ -115,11 +228,159 @@ out:
 
 static void on_timer_cb(uv_timer_t *t);
 
+static void mark(notifier_t *n, const rd_kafka_message_t *m) {
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  rd_kafka_topic_partition_t *tp =
+      rd_kafka_topic_partition_list_find(n->pending, topic, m->partition);
+  if (!tp) tp = rd_kafka_topic_partition_list_add(n->pending, topic, m->partition);
+  tp->offset = m->offset + 1;
+}
+
+/* Pauses (or resumes) every assigned partition, or only m's. Pausing drops
+ * what the consumer fetched and did not hand over; on resume it fetches
+ * again from after the last message handed over, which is held. */
+static void pause_partitions(notifier_t *n, const rd_kafka_message_t *m, int pause) {
+  rd_kafka_topic_partition_list_t *a = NULL;
+  if (m) {
+    a = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(a, rd_kafka_topic_name(m->rkt), m->partition);
+  } else if (rd_kafka_assignment(n->consumer, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a) {
+    return;
+  }
+  if (a->cnt > 0) {
+    if (pause) rd_kafka_pause_partitions(n->consumer, a);
+    else rd_kafka_resume_partitions(n->consumer, a);
+  }
+  rd_kafka_topic_partition_list_destroy(a);
+}
+
+static int hold_push(struct consumer_hold *h, rd_kafka_message_t *m) {
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? h->cap * 2 : 64;
+    rd_kafka_message_t **v = realloc(h->v, cap * sizeof(*v));
+    if (!v) return GB_ENOMEM;
+    h->v = v, h->cap = cap;
+  }
+  h->v[h->n++] = m;
+  return 0;
+}
+
+static void hold_shift(struct consumer_hold *h) {
+  rd_kafka_message_destroy(h->v[0]);
+  memmove(h->v, h->v + 1, (h->n - 1) * sizeof(*h->v));
+  h->n--;
+}
+
+/* Comes back when the next try is due (the timer; drain sees the hold). */
+static void hold_schedule(notifier_t *n) {
+  struct consumer_hold *h = n->hold;
+  int64_t wait = h->retry_at - gb_mono_ms();
+  uv_timer_start(&n->poll_timer, on_timer_cb, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+static void hold_backoff(struct consumer_hold *h) {
+  h->retry_at = gb_mono_ms() + h->backoff_ms;
+  h->backoff_ms = h->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : h->backoff_ms * 2;
+}
+
+/* m could not be stored: it waits, with everything after it. */
+static void hold_begin(notifier_t *n, rd_kafka_message_t *m, int64_t tried_at) {
+  struct consumer_hold *h = n->hold;
+  int partition = (int)m->partition;
+  long long offset = (long long)m->offset;
+  if (hold_push(h, m) != 0) {
+    /* Dropping it would skip it (the consumer fetches on after it). */
+    rd_kafka_message_destroy(m);
+    fatal(n, "out of memory holding an alert");
+    return;
+  }
+  h->in_doubt = 1;
+  h->doubt_since = tried_at;
+  h->backoff_ms = RETRY_FIRST_MS;
+  h->since_ms = gb_mono_ms();
+  h->retries = 0;
+  h->handled = 0;
+  hold_backoff(h);
+  pause_partitions(n, NULL, 1);
+  char q[600];
+  gb_warn("alerts.held", "partition=%d offset=%lld reason=%s action=hold_uncommitted_and_retry",
+          partition, offset, gb_log_quote(q, sizeof(q), gb_redis_errstr(n->redis)));
+}
+
+/* While alerts wait: the consumer is polled all the same (rebalances, group
+ * membership); a message that still comes (a partition assigned meanwhile)
+ * joins the hold and its partition is paused. Held messages of partitions
+ * taken away are dropped: uncommitted, their next owner reads them. */
+static void hold_serve(notifier_t *n) {
+  struct consumer_hold *h = n->hold;
+  rd_kafka_message_t *m;
+  while ((m = rd_kafka_consumer_poll(n->consumer, 0)) != NULL) {
+    if (m->err) {
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (hold_push(h, m) != 0) {
+      rd_kafka_message_destroy(m);
+      fatal(n, "out of memory holding an alert");
+      return;
+    }
+    pause_partitions(n, m, 1);
+  }
+  rd_kafka_topic_partition_list_t *a = NULL;
+  if (rd_kafka_assignment(n->consumer, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a) return;
+  size_t keep = 0;
+  for (size_t i = 0; i < h->n; i++) {
+    rd_kafka_message_t *x = h->v[i];
+    if (rd_kafka_topic_partition_list_find(a, rd_kafka_topic_name(x->rkt), x->partition)) {
+      h->v[keep++] = x;
+    } else {
+      if (i == 0) h->in_doubt = 0;
+      rd_kafka_message_destroy(x);
+    }
+  }
+  h->n = keep;
+  rd_kafka_topic_partition_list_destroy(a);
+}
+
+/* The held alerts, in order, when their try is due. Returns 1 while some
+ * still wait (the timer comes back), 0 once none does. */
+static int hold_retry(notifier_t *n) {
+  struct consumer_hold *h = n->hold;
+  hold_serve(n);
+  if (h->n > 0 && gb_mono_ms() < h->retry_at) {
+    hold_schedule(n);
+    return 1;
+  }
+  if (h->n > 0) h->retries++;
+  while (h->n > 0) {
+    int64_t t = gb_now_ms();
+    if (handle(n, h->v[0], h->in_doubt ? h->doubt_since : 0) != 0) {
+      if (!h->in_doubt) h->doubt_since = t;
+      h->in_doubt = 1;
+      commit(n);
+      hold_backoff(h);
+      hold_schedule(n);
+      return 1;
+    }
+    mark(n, h->v[0]);
+    hold_shift(h);
+    h->in_doubt = 0;
+    h->handled++;
+  }
+  commit(n);
+  pause_partitions(n, NULL, 0);
+  gb_warn("alerts.resumed", "held_ms=%lld retries=%llu alerts=%zu action=stored_and_pushed",
+          (long long)(gb_mono_ms() - h->since_ms), (unsigned long long)h->retries, h->handled);
+  h->since_ms = 0;
+  return 0;
+}
+
 /* Handles what is waiting, at most DRAIN_MAX messages; returns 1 when it
- * took that many (more may wait: the caller comes back at once). */
+ * took that many (more may wait: the caller comes back at once), or when
+ * alerts wait for Redis (the timer comes back when their try is due). */
 static int drain(notifier_t *n) {
-  if (n->stopping) return 0;
-  rd_kafka_topic_partition_list_t *offsets = n->pending;
+  if (n->stopping || n->exit_code) return 0;
+  if (n->hold->n > 0 && hold_retry(n)) return 1;
   rd_kafka_message_t *m;
   int count = 0;
   while (count < DRAIN_MAX && (m = rd_kafka_consumer_poll(n->consumer, 0)) != NULL) {
@@ -129,20 +390,16 @@ static int drain(notifier_t *n) {
       rd_kafka_message_destroy(m);
       continue;
     }
-    if (handle(n, m) != 0) {
-      rd_kafka_message_destroy(m);
-      /* Redis is down: stop without committing this message (what was
-       * handled before it is committed); it is read again after the
-       * restart. */
+    int64_t t = gb_now_ms();
+    if (handle(n, m, 0) != 0) {
+      /* Redis is away: this message waits (uncommitted) and is tried
+       * again; what was handled before it is committed. */
       commit(n);
-      fatal(n, "redis unavailable while storing an alert");
-      return 0;
+      hold_begin(n, m, t);
+      hold_schedule(n);
+      return 1;
     }
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    rd_kafka_topic_partition_t *tp =
-        rd_kafka_topic_partition_list_find(offsets, topic, m->partition);
-    if (!tp) tp = rd_kafka_topic_partition_list_add(offsets, topic, m->partition);
-    tp->offset = m->offset + 1;
+    mark(n, m);
     rd_kafka_message_destroy(m);
     count++;
   }
@@ -178,6 +435,10 @@ int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size) {
                                   topics, 1, errstr, errstr_size);
   if (err) return err;
   n->pending = rd_kafka_topic_partition_list_new(4);
+  if (!(n->hold = calloc(1, sizeof(*n->hold)))) {
+    snprintf(errstr, errstr_size, "out of memory");
+    return GB_ENOMEM;
+  }
   if (pipe(n->wake_fds) != 0) {
     snprintf(errstr, errstr_size, "pipe failed");
     return GB_EIO;
@@ -204,6 +465,12 @@ void notifier_consumer_stop(notifier_t *n) {
   rd_kafka_queue_io_event_enable(n->queue, -1, NULL, 0);
   rd_kafka_queue_destroy(n->queue);
   commit(n);
+  if (n->hold->n > 0)
+    gb_warn("alerts.stopped_holding", "alerts=%zu action=not_committed", n->hold->n);
+  while (n->hold->n > 0) hold_shift(n->hold); /* their next owner reads them */
+  free(n->hold->v);
+  free(n->hold);
+  n->hold = NULL;
   rd_kafka_topic_partition_list_destroy(n->pending);
   n->pending = NULL;
   /* Every handled message is committed now; leave the group so that a
@@ -214,3 +481,5 @@ void notifier_consumer_stop(notifier_t *n) {
   close(n->wake_fds[0]);
   close(n->wake_fds[1]);
 }
+
+size_t notifier_consumer_held(const notifier_t *n) { return n->hold ? n->hold->n : 0; }

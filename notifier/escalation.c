@@ -10,7 +10,11 @@
  * Due escalations wait in one sorted set (<p>due: "<station>|<alert>|<level>",
  * reminders "<station>|<alert>|r<claimed_ms>", by due time). Every notifier
  * worker looks once a second; taking the due ones is one script, so each is
- * handled by exactly one worker. */
+ * handled by one worker at a time. Taking leases them (their due time moves
+ * TAKE_LEASE_MS ahead) rather than removing them, and each is removed once
+ * handled: a reply lost to a timeout (Redis stopped, then resumed), a worker
+ * dying mid-way or a failed step leaves it to come back when the lease
+ * ends, never lost. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +30,12 @@
 #include "sealed.h"
 
 #define TAKE_MAX 100
+#define TAKE_LEASE_MS 60000
 
+/* ARGV: now, limit, lease until. */
 static const char take_lua[] =
     "local m = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])\n"
-    "if #m > 0 then redis.call('ZREM', KEYS[1], unpack(m)) end\n"
+    "for _, x in ipairs(m) do redis.call('ZADD', KEYS[1], ARGV[3], x) end\n"
     "return m\n";
 
 /* KEYS: alert, feed, audit, the day's statistics, the live ones. ARGV:
@@ -38,6 +44,9 @@ static const char take_lua[] =
  * workflow.c takes it off when the alert closes). */
 static const char escalate_lua[] =
     "if redis.call('HGET', KEYS[1], 'state') ~= 'new' then return {'done'} end\n"
+    /* Taken again after its lease (its removal failed): once is enough. */
+    "if tonumber(redis.call('HGET', KEYS[1], 'escalated') or '0') >= tonumber(ARGV[1]) then"
+    " return {'done'} end\n"
     "redis.call('HINCRBY', KEYS[4], 'escalated:' .. ARGV[5], 1)\n"
     "redis.call('EXPIRE', KEYS[4], " AST_DAY_TTL_LUA ")\n"
     "if not redis.call('HGET', KEYS[1], 'esc_open') then\n"
@@ -75,6 +84,15 @@ static const char remind_lua[] =
 
 static void due_key(char *out, const char *prefix) { snprintf(out, GB_KEY_MAX, "%sdue", prefix); }
 
+/* A taken member is done with. If this fails, it comes back after its
+ * lease, and the scripts find nothing left to do. */
+static void forget(notifier_t *n, const char *member) {
+  char k[GB_KEY_MAX];
+  due_key(k, n->prefix);
+  redisReply *r = gb_redis_command(n->redis, "ZREM %s %s", k, member);
+  if (r) freeReplyObject(r);
+}
+
 int escalation_schedule(notifier_t *n, const char *station, const char *id, int level) {
   char k[GB_KEY_MAX], member[160], due[24];
   due_key(k, n->prefix);
@@ -97,7 +115,8 @@ int reminder_schedule(notifier_t *n, const char *station, const char *id, const 
   return ok ? 0 : GB_EIO;
 }
 
-static void remind(notifier_t *n, const char *station, const char *id, const char *claimed_ms) {
+static void remind(notifier_t *n, const char *member, const char *station, const char *id,
+                   const char *claimed_ms) {
   char ka[GB_KEY_MAX], kf[GB_KEY_MAX], kaud[GB_KEY_MAX], now[24], maxlen[16];
   snprintf(kaud, sizeof(kaud), "%saudit:{st:%s}", n->prefix, station);
   snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
@@ -109,11 +128,10 @@ static void remind(notifier_t *n, const char *station, const char *id, const cha
                         maxlen, id};
   redisReply *r = gb_redis_commandargv(n->redis, 11, argv, NULL);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-    gb_warn("reminder.failed", "alert=%s station=%s reason=\"%s\"", id, station,
-            gb_redis_errstr(n->redis));
+    gb_warn("reminder.failed", "alert=%s station=%s reason=\"%s\" action=retry_after_lease", id,
+            station, gb_redis_errstr(n->redis));
     if (r) freeReplyObject(r);
-    reminder_schedule(n, station, id, claimed_ms); /* the next turn tries again */
-    return;
+    return; /* still leased: it comes back */
   }
   if (!strcmp(r->element[0]->str, "ok") && r->elements >= 4) {
     /* The feed holds the alert sealed, the reminder beside it (sealed.h). */
@@ -128,6 +146,7 @@ static void remind(notifier_t *n, const char *station, const char *id, const cha
     reminder_schedule(n, station, id, claimed_ms);
   } else {
     gb_info("alert.reminder_done", "alert=%s station=%s", id, station);
+    forget(n, member);
   }
   freeReplyObject(r);
 }
@@ -136,7 +155,7 @@ static void escalate(notifier_t *n, const char *member) {
   char station[80], id[80], what[32];
   if (sscanf(member, "%79[^|]|%79[^|]|%31s", station, id, what) != 3) return;
   if (what[0] == 'r') {
-    remind(n, station, id, what + 1);
+    remind(n, member, station, id, what + 1);
     return;
   }
   int level = atoi(what);
@@ -153,12 +172,10 @@ static void escalate(notifier_t *n, const char *member) {
                         maxlen, id, to};
   redisReply *r = gb_redis_commandargv(n->redis, 13, argv, NULL);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-    gb_warn("escalation.failed", "alert=%s station=%s level=%d reason=\"%s\"", id, station, level,
-            gb_redis_errstr(n->redis));
+    gb_warn("escalation.failed", "alert=%s station=%s level=%d reason=\"%s\" "
+            "action=retry_after_lease", id, station, level, gb_redis_errstr(n->redis));
     if (r) freeReplyObject(r);
-    /* Put back, to try again on the next turn. */
-    escalation_schedule(n, station, id, level);
-    return;
+    return; /* still leased: it comes back */
   }
   if (!strcmp(r->element[0]->str, "ok") && r->elements >= 4) {
     char *data = sealed_feed_json(&n->keys, r->element[2]->str, r->element[3]->str);
@@ -171,18 +188,20 @@ static void escalate(notifier_t *n, const char *member) {
             level, to, devices);
     if (level < 2) escalation_schedule(n, station, id, level + 1);
   }
+  forget(n, member);
   freeReplyObject(r);
 }
 
 static void on_timer(uv_timer_t *t) {
   notifier_t *n = t->data;
-  char k[GB_KEY_MAX], now[24], take[8];
+  char k[GB_KEY_MAX], now[24], take[8], lease[24];
   due_key(k, n->prefix);
   snprintf(now, sizeof(now), "%lld", (long long)gb_now_ms());
   snprintf(take, sizeof(take), "%d", TAKE_MAX);
+  snprintf(lease, sizeof(lease), "%lld", (long long)(gb_now_ms() + TAKE_LEASE_MS));
   static gb_script_t script = GB_SCRIPT(take_lua);
-  const char *argv[] = {"1", k, now, take};
-  redisReply *r = gb_redis_eval(n->redis, &script, 4, argv);
+  const char *argv[] = {"1", k, now, take, lease};
+  redisReply *r = gb_redis_eval(n->redis, &script, 5, argv);
   if (!r || r->type != REDIS_REPLY_ARRAY) {
     if (r) freeReplyObject(r);
     return; /* Redis is down: the due ones wait in Redis for the next turn */

@@ -1,8 +1,10 @@
 /* notifier: delivers alerts (gb.alerts) to the officers' devices of the
  * alert's station over the push stream, and serves the HTTP API. */
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "gb/err.h"
 #include "gb/keyring.h"
@@ -49,17 +51,87 @@ static const gb_opt_t notifier_opts[] = {
      "<prefix>/share/goldenbell/web)."},
     {"http.max-connections", GB_OPT_INT, "10000", 1, 1000000,
      "Most open HTTP connections (devices included); more are refused with 503."},
+    {"http.max-header-bytes", GB_OPT_INT, "16384", 1024, 65536,
+     "Largest request head (request line, header lines and the blank line after them, as "
+     "sent); a larger one, or one of more than 64 header lines, is refused with 431."},
+    {"http.max-body-bytes", GB_OPT_INT, "1048576", 1024, 16777216,
+     "Largest request body; a larger one is refused with 413 (before it is read when its "
+     "Content-Length says so)."},
+    {"http.idle-timeout-ms", GB_OPT_INT, "60000", 100, 3600000,
+     "A keep-alive connection idle this long is closed; a request not received whole this "
+     "long after its first byte is refused with 408."},
     GB_OPT_END,
 };
 
+/* 200 while the process runs; the body says whether it is degraded: Redis
+ * away (the watch, gb/redis.h), with the alerts waiting for it. */
 static void on_healthz(gb_http_req_t *req, void *ud) {
+  notifier_t *n = ud;
+  gb_redis_health_t h;
+  gb_redis_health(&h);
+  json_t *o = json_pack(
+      "{s:s, s:{s:s, s:I, s:I, s:s, s:I, s:I, s:i}, s:I}", "status", h.up ? "ok" : "degraded",
+      "redis", "state", h.up ? "up" : "down", "down_ms", (json_int_t)h.down_ms, "down_since_ms",
+      (json_int_t)h.since_ms, "reason", h.reason, "outages", (json_int_t)h.outages,
+      "failed_calls", (json_int_t)h.failed_calls, "connections_down", h.conns_down,
+      "alerts_held", (json_int_t)notifier_consumer_held(n));
+  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  if (!s) {
+    gb_http_respond(req, 200, "text/plain", NULL, "ok\n", 3);
+    return;
+  }
+  gb_http_respond(req, 200, "application/json", NULL, s, strlen(s));
+  free(s);
+}
+
+/* 503 while Redis does not answer (almost every route needs it; the push
+ * streams stay open but nothing new reaches them), 200 once it does. */
+static void on_readyz(gb_http_req_t *req, void *ud) {
   (void)ud;
-  gb_http_respond(req, 200, "text/plain", NULL, "ok\n", 3);
+  gb_redis_health_t h;
+  gb_redis_health(&h);
+  char body[300];
+  int len = h.up ? snprintf(body, sizeof(body), "ready\n")
+                 : snprintf(body, sizeof(body), "redis unreachable for %lld ms: %.200s\n",
+                            (long long)h.down_ms, h.reason);
+  gb_http_respond(req, h.up ? 200 : 503, "text/plain", h.up ? NULL : "Retry-After: 2\r\n", body,
+                  (size_t)len);
 }
 
 void notifier_feed_changed(notifier_t *n, const char *station, int audited) {
   webhook_kick(n, station);
   if (audited) relay_kick(n, station);
+}
+
+/* A request or connection the HTTP server refused before any route saw it
+ * (431, 413, 503, ...); at most 10 lines a second, the rest counted. */
+static void on_http_refused(void *ud, int status, const char *reason, const char *detail,
+                            const char *peer, unsigned long suppressed) {
+  char q[300];
+  (void)ud;
+  gb_warn("http.refused", "server=api status=%d reason=%s peer=%s suppressed=%lu detail=%s",
+          status, reason, peer, suppressed, gb_log_quote(q, sizeof(q), detail));
+}
+
+/* Every connection is a file descriptor. Past the process's limit libuv
+ * closes new connections unanswered, so the soft limit is raised to what
+ * http.max-connections needs (plus room for Redis, Kafka, curl and
+ * connections lingering after a 503), as far as the hard limit allows. */
+static void raise_fd_limit(long max_connections) {
+  struct rlimit rl;
+  rlim_t want = (rlim_t)max_connections + 512;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+  rlim_t to = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+  if (to > rl.rlim_cur) {
+    rl.rlim_cur = to;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  }
+  if (rl.rlim_cur < want)
+    gb_warn("http.fd_limit",
+            "max_connections=%ld open_files=%llu hint=\"connections past the open-files limit are "
+            "closed unanswered: raise it (LimitNOFILE, ulimit -n) or lower http.max-connections\"",
+            max_connections, (unsigned long long)rl.rlim_cur);
 }
 
 static void on_signal(uv_signal_t *h, int sig) {
@@ -86,6 +158,13 @@ int main(int argc, char **argv) {
                        (int)gb_config_int(cfg, "startup.timeout-ms"), errstr,
                        sizeof(errstr)) != 0)
     gb_service_die("redis", errstr);
+  gb_redis_set_name(n.redis, "loop");
+  /* The watch tells /healthz and /readyz whether Redis answers, and keeps
+   * the loop from waiting on a server known to be away (gb/redis.h). */
+  if (gb_redis_watch_start(gb_config_str(cfg, "redis.url"),
+                           (int)gb_config_int(cfg, "redis.timeout-ms"), errstr,
+                           sizeof(errstr)) != 0)
+    gb_service_die("redis", errstr);
   /* The people an alert is about are shown from their sealed records: no
    * notifier starts without the keys that open them. */
   if (gb_numkey_load(&n.numkey, cfg, errstr, sizeof(errstr)) != 0)
@@ -95,10 +174,16 @@ int main(int argc, char **argv) {
       .host = gb_config_str(cfg, "http.host"),
       .port = (int)gb_config_int(cfg, "http.port"),
       .max_connections = (int)gb_config_int(cfg, "http.max-connections"),
+      .max_header_bytes = (size_t)gb_config_int(cfg, "http.max-header-bytes"),
+      .max_body_bytes = (size_t)gb_config_int(cfg, "http.max-body-bytes"),
+      .idle_timeout_ms = (int)gb_config_int(cfg, "http.idle-timeout-ms"),
+      .on_refused = on_http_refused,
   };
+  raise_fd_limit(hc.max_connections);
   if (gb_http_server_new(&n.http, n.loop, &hc, errstr, sizeof(errstr)) != 0)
     gb_service_die("http", errstr);
   gb_http_route(n.http, "GET", "/healthz", on_healthz, &n);
+  gb_http_route(n.http, "GET", "/readyz", on_readyz, &n);
   gb_http_route(n.http, "GET", "/v1/stream", notifier_stream_handler, &n);
   notifier_api_risk_register(&n);
   notifier_api_stations_register(&n);
@@ -142,6 +227,7 @@ int main(int argc, char **argv) {
   uv_loop_close(n.loop);
   gb_info("notifier.stopped", "alerts_in=%llu pushed=%llu exit=%d",
           (unsigned long long)n.alerts_in, (unsigned long long)n.alerts_pushed, n.exit_code);
+  gb_redis_watch_stop();
   gb_redis_free(n.redis);
   gb_config_free(cfg);
   curl_global_cleanup();

@@ -28,6 +28,7 @@ typedef struct notifier {
   rd_kafka_topic_partition_list_t *pending; /* handled, not yet committed offsets */
   int64_t last_commit_ms;                   /* monotonic */
   int wake_fds[2];
+  struct consumer_hold *hold; /* consumer.c: alerts waiting for Redis, in order */
   uv_poll_t wake;
   uv_timer_t poll_timer;
   uv_timer_t escalate_timer;
@@ -55,6 +56,9 @@ void notifier_feed_changed(notifier_t *n, const char *station, int audited);
 /* consumer.c: reads gb.alerts on the loop; returns 0 or a GB_E* code. */
 int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size);
 void notifier_consumer_stop(notifier_t *n);
+/* Alerts taken from gb.alerts and not yet stored (Redis away): they wait,
+ * uncommitted, and are stored and pushed in order once it is back. */
+size_t notifier_consumer_held(const notifier_t *n);
 
 /* stream.c: GET /v1/stream, the officers' devices' push stream. */
 void notifier_stream_handler(gb_http_req_t *req, void *ud);

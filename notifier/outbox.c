@@ -62,6 +62,14 @@ static int id_cmp(const char *a, const char *b) {
 static const char release_lua[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
     "return 0\n";
+/* Take the lease, or keep it if it is ours already: a SET whose reply a
+ * timeout lost may have run (a stopped Redis runs what it received when it
+ * resumes), and the station must not wait out our own lease for it. */
+static const char acquire_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and v ~= ARGV[1] then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+    "return 1\n";
 /* Renew only one's own lease. */
 static const char renew_lua[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then"
@@ -97,9 +105,11 @@ static int drain_station(outbox_t *o, const char *station) {
   snprintf(kcur, sizeof(kcur), "%sob:{st:%s}:%s", o->prefix, station, o->name);
   key(kstream, o, o->stream, station);
   snprintf(lease_ms, sizeof(lease_ms), "%d", LEASE_MS);
-  static _Thread_local gb_script_t release = GB_SCRIPT(release_lua), renew = GB_SCRIPT(renew_lua);
-  redisReply *r = gb_redis_command(o->redis, "SET %s %s NX PX %s", klease, o->worker, lease_ms);
-  int leased = r && r->type == REDIS_REPLY_STATUS;
+  static _Thread_local gb_script_t release = GB_SCRIPT(release_lua), renew = GB_SCRIPT(renew_lua),
+                                    acquire = GB_SCRIPT(acquire_lua);
+  const char *av[] = {"1", klease, o->worker, lease_ms};
+  redisReply *r = gb_redis_eval(o->redis, &acquire, 4, av);
+  int leased = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
   if (r) freeReplyObject(r);
   if (!leased) return r ? 0 : GB_EIO; /* another worker has it, or Redis is away */
   int err = 0, carried = 0;
@@ -232,6 +242,7 @@ int outbox_start(outbox_t **out, const gb_config_t *cfg, const outbox_conf_t *co
     free(o);
     return err;
   }
+  gb_redis_set_name(o->redis, o->name);
   pthread_mutex_init(&o->mu, NULL);
   pthread_cond_init(&o->cv, NULL);
   if (pthread_create(&o->thread, NULL, run, o) != 0) {

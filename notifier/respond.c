@@ -13,7 +13,9 @@ void respond_json(gb_http_req_t *req, int status, json_t *body) {
     gb_http_respond(req, 500, "application/json", NULL, oom, sizeof(oom) - 1);
     return;
   }
-  gb_http_respond(req, status, "application/json", NULL, s, strlen(s));
+  /* 503 is "not now" (Redis away, mostly): say when to try again. */
+  gb_http_respond(req, status, "application/json", status == 503 ? "Retry-After: 2\r\n" : NULL, s,
+                  strlen(s));
   free(s);
 }
 

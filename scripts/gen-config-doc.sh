@@ -22,7 +22,9 @@ unchanged, as kcat's `-X` does, e.g. `--kafka.bootstrap.servers=host:9092`
 or `GB_KAFKA_BOOTSTRAP_SERVERS=host:9092` (environment names map `_` to `.`
 and are lower-cased). goldenbell's own defaults for librdkafka, which these
 override: producers `acks=all`, `enable.idempotence=true`, `linger.ms=5`,
-`compression.type=lz4`; consumers `enable.auto.commit=false`,
+`compression.type=lz4` (and for ingest's and matcher's outputs
+`message.timeout.ms=0`: never given up for time, docs/OPERATIONS.md);
+consumers `enable.auto.commit=false`,
 `auto.offset.reset=earliest`, `session.timeout.ms=10000`.
 
 A service exits with status 2 and a one-line message on a bad option, and

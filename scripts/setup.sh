@@ -37,6 +37,7 @@ PACKAGES=(
   openjdk-17-jre-headless maven           # the Kafka broker (Maven Central)
   procps psmisc iproute2                  # process and port tools for tests
   valgrind                                # a short end-to-end run under memcheck (tests/integration/valgrind.sh)
+  clang libclang-rt-14-dev                # libFuzzer and clang's sanitizers: scripts/fuzz.sh (tests/fuzz)
   chromium fonts-noto-cjk                 # the pages' browser tests (playwright-core drives it), CJK glyphs
   nodejs                                  # runs playwright-core (tests/browser, pinned by its lock file)
 )

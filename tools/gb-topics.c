@@ -14,6 +14,14 @@
  *
  * list prints "TOPIC<TAB>PARTITIONS" per topic to stdout, sorted by name.
  *
+ * lag GROUP TOPIC... prints, for every partition of the topics,
+ * "TOPIC<TAB>PARTITION<TAB>COMMITTED<TAB>END<TAB>LAG" to stdout: the group's
+ * committed offset ("-" if none; the lag then counts from the partition's
+ * start, where a new consumer with auto.offset.reset=earliest begins), the
+ * end offset (high watermark) and how many records the group has not
+ * committed yet. The consumer-group tool of Kafka's distribution, for hosts
+ * without Java.
+ *
  * -p and -r default to -1, which means the broker's num.partitions and
  * default.replication.factor. -c sets a topic config (e.g. retention.ms),
  * -X a librdkafka client property, passed through unchanged as kcat does.
@@ -56,6 +64,8 @@ static void usage(FILE *fp) {
           "       gb-topics -b BOOTSTRAP [-X key=value]... [-t timeout_ms] list\n"
           "       gb-topics -b BOOTSTRAP [-X key=value]... [-t timeout_ms]\n"
           "                 delete-records TOPIC PARTITION BEFORE_OFFSET\n"
+          "       gb-topics -b BOOTSTRAP [-X key=value]... [-t timeout_ms]\n"
+          "                 lag GROUP TOPIC...\n"
           "\n"
           "  -b  bootstrap servers, host:port[,host:port...]\n"
           "  -p  partitions per topic (default -1: broker's num.partitions)\n"
@@ -454,6 +464,88 @@ static int cmd_delete_records(rd_kafka_t *rk, const gb_topics_opts_t *o, char **
   return rc;
 }
 
+/* The group's committed offsets and each partition's end, and the
+ * difference (see the header comment). Returns 0, or 1 after saying why. */
+static int cmd_lag(rd_kafka_t *rk, const gb_topics_opts_t *o, const char *group,
+                   char **topics, int topic_cnt) {
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+  rd_kafka_ListConsumerGroupOffsets_t *req = NULL;
+  rd_kafka_AdminOptions_t *ao = NULL;
+  rd_kafka_queue_t *q = NULL;
+  rd_kafka_event_t *ev = NULL;
+  char errstr[256];
+  int i, p, rc = 1;
+
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, o->timeout_ms);
+  if (err) {
+    fprintf(stderr, "gb-topics: metadata from %s: %s\n", o->bootstrap, rd_kafka_err2str(err));
+    goto cleanup;
+  }
+  for (i = 0; i < topic_cnt; i++) {
+    int n = topic_ready_partitions(md, topics[i]);
+    if (n == 0) {
+      fprintf(stderr, "gb-topics: topic %s is missing or has a partition without a leader\n",
+              topics[i]);
+      goto cleanup;
+    }
+    for (p = 0; p < n; p++)
+      rd_kafka_topic_partition_list_add(parts, topics[i], p);
+  }
+  req = rd_kafka_ListConsumerGroupOffsets_new(group, parts);
+  ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+  if (rd_kafka_AdminOptions_set_request_timeout(ao, o->timeout_ms, errstr, sizeof(errstr))) {
+    fprintf(stderr, "gb-topics: admin options: %s\n", errstr);
+    goto cleanup;
+  }
+  q = rd_kafka_queue_new(rk);
+  rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, ao, q);
+  ev = rd_kafka_queue_poll(q, o->timeout_ms + 5000);
+  if (!ev || rd_kafka_event_error(ev)) {
+    fprintf(stderr, "gb-topics: committed offsets of %s: %s\n", group,
+            ev ? rd_kafka_event_error_string(ev) : "no answer");
+    goto cleanup;
+  }
+  size_t ngroups = 0;
+  const rd_kafka_group_result_t **groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+      rd_kafka_event_ListConsumerGroupOffsets_result(ev), &ngroups);
+  const rd_kafka_error_t *gerr = ngroups == 1 ? rd_kafka_group_result_error(groups[0]) : NULL;
+  if (ngroups != 1 || gerr) {
+    fprintf(stderr, "gb-topics: committed offsets of %s: %s\n", group,
+            gerr ? rd_kafka_error_string(gerr) : "no result");
+    goto cleanup;
+  }
+  const rd_kafka_topic_partition_list_t *committed = rd_kafka_group_result_partitions(groups[0]);
+  for (i = 0; i < parts->cnt; i++) {
+    const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+    const rd_kafka_topic_partition_t *c =
+        committed ? rd_kafka_topic_partition_list_find(committed, tp->topic, tp->partition) : NULL;
+    int64_t lo = 0, hi = 0;
+    err = rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi, o->timeout_ms);
+    if (err || (c && c->err)) {
+      fprintf(stderr, "gb-topics: %s [%d]: %s\n", tp->topic, (int)tp->partition,
+              rd_kafka_err2str(err ? err : c->err));
+      goto cleanup;
+    }
+    if (c && c->offset >= 0)
+      printf("%s\t%d\t%lld\t%lld\t%lld\n", tp->topic, (int)tp->partition, (long long)c->offset,
+             (long long)hi, (long long)(hi > c->offset ? hi - c->offset : 0));
+    else
+      printf("%s\t%d\t-\t%lld\t%lld\n", tp->topic, (int)tp->partition, (long long)hi,
+             (long long)(hi - lo));
+  }
+  rc = fflush(stdout) == 0 ? 0 : 1;
+
+cleanup:
+  if (ev) rd_kafka_event_destroy(ev);
+  if (q) rd_kafka_queue_destroy(q);
+  if (ao) rd_kafka_AdminOptions_destroy(ao);
+  if (req) rd_kafka_ListConsumerGroupOffsets_destroy(req);
+  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_partition_list_destroy(parts);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   gb_topics_opts_t o;
   rd_kafka_t *rk = NULL;
@@ -525,8 +617,13 @@ int main(int argc, char **argv) {
       fprintf(stderr, "gb-topics: delete-records wants TOPIC PARTITION BEFORE_OFFSET\n");
       goto done;
     }
+  } else if (strcmp(cmd, "lag") == 0) {
+    if (argc - optind < 2) {
+      fprintf(stderr, "gb-topics: lag wants GROUP TOPIC...\n");
+      goto done;
+    }
   } else {
-    fprintf(stderr, "gb-topics: unknown command \"%s\" (create, list, delete-records)\n", cmd);
+    fprintf(stderr, "gb-topics: unknown command \"%s\" (create, list, delete-records, lag)\n", cmd);
     goto done;
   }
 
@@ -539,6 +636,8 @@ int main(int argc, char **argv) {
     rc = cmd_create(rk, &o, argv + optind, argc - optind);
   else if (strcmp(cmd, "delete-records") == 0)
     rc = cmd_delete_records(rk, &o, argv + optind);
+  else if (strcmp(cmd, "lag") == 0)
+    rc = cmd_lag(rk, &o, argv[optind], argv + optind + 1, argc - optind - 1);
   else
     rc = cmd_list(rk, &o);
 

@@ -14,6 +14,7 @@ const char *gb_strerror(int err) {
   case GB_ERANGE: return "erange";
   case GB_ETOOBIG: return "etoobig";
   case GB_ECANCELED: return "ecanceled";
+  case GB_EAGAIN: return "eagain";
   default: return "eunknown";
   }
 }

@@ -46,6 +46,7 @@
  * being read once this much response data is queued. */
 #define GB__HTTP_WQ_HIGH ((size_t)1 << 20)
 #define GB__SSE_WQ_LIMIT ((size_t)4 << 20)
+#define GB__HTTP_REFUSED_PER_S 10
 #define GB__SSE_HEAD                                                           \
   "HTTP/1.1 200 OK\r\n"                                                        \
   "Content-Type: text/event-stream\r\n"                                        \
@@ -125,6 +126,7 @@ struct gb__conn {
   bool processing;    /* inside conn_process; stops re-entry from handlers */
   bool peer_eof;      /* the client half-closed */
   bool shutdown_done; /* our FIN has been sent */
+  bool began;         /* bytes of the next request have arrived */
   http_parser parser;
   size_t header_bytes;
   int err_status; /* set by a parser callback that rejects the request */
@@ -145,6 +147,10 @@ struct gb_http_server {
   int nconns, nstreams;
   bool closing;
   bool listener_closed;
+  /* conf.on_refused's budget: GB__HTTP_REFUSED_PER_S calls a second. */
+  uint64_t refused_second; /* uv_now() when the current second began */
+  int refused_told;
+  unsigned long refused_untold;
   /* libuv calls alloc_cb and read_cb back to back on this thread, so one
    * buffer serves every connection; unparsed bytes are copied out. */
   char rbuf[GB__HTTP_READ_BUF];
@@ -435,8 +441,12 @@ static int on_message_begin(http_parser *p) {
 static int on_url(http_parser *p, const char *at, size_t len) {
   gb__conn_t *c = p->data;
   gb_http_req_t *req = c->cur;
-  /* The method, spaces and version of the request line count too. */
-  if (count_header_bytes(c, len + (req->hstate == GB__H_URL ? 0 : 20)) != 0)
+  /* The rest of the request line counts too, as sent in the usual form:
+   * the method, a space, the URL, " HTTP/1.1" and CRLF. */
+  size_t line = req->hstate == GB__H_URL
+                    ? 0
+                    : strlen(http_method_str((enum http_method)p->method)) + 12;
+  if (count_header_bytes(c, len + line) != 0)
     return -1;
   if (req->hstate != GB__H_URL) {
     req->url_off = req->hlen;
@@ -483,6 +493,8 @@ static int on_headers_complete(http_parser *p) {
   const gb_http_conf_t *conf = &c->srv->conf;
   const char *expect;
 
+  if (count_header_bytes(c, 2) != 0) /* the blank line */
+    return -1;
   if (req_end_header(req) != 0)
     return reject(c, 500);
   if (!req_split_url(req, p->method == HTTP_CONNECT))
@@ -500,8 +512,9 @@ static int on_headers_complete(http_parser *p) {
     }
   }
   expect = gb_http_req_header(req, "Expect");
-  if (expect && strcasecmp(expect, "100-continue") == 0 && p->http_major == 1 &&
-      p->http_minor >= 1) {
+  /* No loop: gb_http_parse, which has no socket to answer on. */
+  if (c->srv->loop && expect && strcasecmp(expect, "100-continue") == 0 &&
+      p->http_major == 1 && p->http_minor >= 1) {
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     if (conn_write_copy(c, cont, sizeof(cont) - 1) != 0)
       return reject(c, 500);
@@ -653,6 +666,81 @@ static void dispatch(gb__conn_t *c) {
   }
 }
 
+/* ---- parsing without a connection (gb_http_parse) ---- */
+
+/* The same parser, callbacks and limits as a connection's, over a buffer:
+ * a server and a connection that own no libuv handle (srv->loop NULL), so
+ * nothing is written or read. */
+int gb_http_parse(gb_http_req_t **out, size_t *used, int *status,
+                  const char *buf, size_t len, const gb_http_conf_t *conf,
+                  const char *pattern, char *errstr, size_t errstr_size) {
+  gb_http_server_t *srv = calloc(1, sizeof(*srv));
+  gb__conn_t *c = calloc(1, sizeof(*c));
+  gb__match_t m[GB__HTTP_MAX_PARAMS];
+  enum http_errno e;
+  size_t n;
+  int err = GB_EINVAL, np;
+
+  *out = NULL;
+  *used = 0;
+  *status = 0;
+  if (!srv || !c) {
+    *status = 500;
+    errfmt(errstr, errstr_size, "http: out of memory");
+    err = GB_ENOMEM;
+    goto cleanup;
+  }
+  if (conf) {
+    srv->conf.max_header_bytes = conf->max_header_bytes;
+    srv->conf.max_body_bytes = conf->max_body_bytes;
+  }
+  if (!srv->conf.max_header_bytes)
+    srv->conf.max_header_bytes = 16 * 1024;
+  if (!srv->conf.max_body_bytes)
+    srv->conf.max_body_bytes = 1024 * 1024;
+  c->srv = srv;
+  c->state = GB__CONN_READING;
+  strcpy(c->peer, "-");
+  http_parser_init(&c->parser, HTTP_REQUEST);
+  c->parser.data = c;
+  n = http_parser_execute(&c->parser, &gb__parser_settings, buf ? buf : "",
+                          buf ? len : 0);
+  e = HTTP_PARSER_ERRNO(&c->parser);
+  if (e == HPE_PAUSED) { /* on_message_complete: one whole request */
+    if (pattern && (np = route_match(pattern, c->cur, m)) >= 0 &&
+        req_set_params(c->cur, m, np) != 0) {
+      *status = 500;
+      errfmt(errstr, errstr_size, "http: out of memory");
+      err = GB_ENOMEM;
+      goto cleanup;
+    }
+    c->cur->conn = NULL;
+    *out = c->cur, c->cur = NULL;
+    *used = n;
+    err = 0;
+  } else if (e == HPE_OK) {
+    errfmt(errstr, errstr_size, "http: the request is not whole after %zu bytes",
+           len);
+    err = GB_EAGAIN;
+  } else {
+    const char *why = http_errno_description(e);
+    *status = c->err_status;
+    if (!*status)
+      *status = e == HPE_HEADER_OVERFLOW ? 431 : 400;
+    else if (e == HPE_CB_headers_complete && *status == 400)
+      why = "unusable request target";
+    errfmt(errstr, errstr_size, "http: %d at byte %zu: %s", *status, n, why);
+  }
+cleanup:
+  if (c)
+    req_free(c->cur);
+  free(c);
+  free(srv);
+  return err;
+}
+
+void gb_http_req_free(gb_http_req_t *req) { req_free(req); }
+
 /* ---- connections ---- */
 
 static void srv_maybe_free(gb_http_server_t *srv) {
@@ -734,23 +822,88 @@ static void conn_linger(gb__conn_t *c) {
     conn_update_reading(c);
 }
 
-/* Answers a request that never reached a handler, and closes. */
-static void conn_fail(gb__conn_t *c, int status) {
-  const char *msg;
+/* Tells conf.on_refused, within its budget (see gb_http_refused_fn). */
+static void tell_refused(gb__conn_t *c, int status, const char *reason,
+                         const char *detail) {
+  gb_http_server_t *srv = c->srv;
+  uint64_t now = uv_now(srv->loop);
+  unsigned long untold;
+  if (!srv->conf.on_refused)
+    return;
+  if (now - srv->refused_second >= 1000) {
+    srv->refused_second = now;
+    srv->refused_told = 0;
+  }
+  if (srv->refused_told >= GB__HTTP_REFUSED_PER_S) {
+    srv->refused_untold++;
+    return;
+  }
+  srv->refused_told++;
+  untold = srv->refused_untold;
+  srv->refused_untold = 0;
+  srv->conf.on_refused(srv->conf.refused_ud, status, reason, detail, c->peer,
+                       untold);
+}
+
+/* Answers a request that never reached a handler with a JSON error, and
+ * closes. why (may be NULL) details a 400. */
+static void conn_fail(gb__conn_t *c, int status, const char *why) {
+  const gb_http_conf_t *conf = &c->srv->conf;
+  const char *reason, *extra = NULL;
+  char detail[200], body[256];
+  size_t n = 0;
+  int bn;
   req_free(c->cur);
   c->cur = NULL;
   switch (status) {
-  case 400: msg = "bad request\n"; break;
-  case 413: msg = "request body too large\n"; break;
-  case 431: msg = "request header too large\n"; break;
-  case 503: msg = "too many connections\n"; break;
-  default: msg = "internal error\n"; break;
+  case 400:
+    reason = "bad_request";
+    snprintf(detail, sizeof(detail), "bad request: %.150s",
+             why ? why : "malformed");
+    break;
+  case 408:
+    reason = "request_timeout";
+    snprintf(detail, sizeof(detail),
+             "request not received whole within %d ms of its first byte",
+             conf->idle_timeout_ms);
+    break;
+  case 413:
+    reason = "body_too_large";
+    snprintf(detail, sizeof(detail),
+             "request body too large: at most %zu bytes", conf->max_body_bytes);
+    break;
+  case 431:
+    reason = "header_too_large";
+    snprintf(detail, sizeof(detail),
+             "request header too large: at most %zu bytes and %d header lines",
+             conf->max_header_bytes, GB__HTTP_MAX_HEADERS);
+    break;
+  case 503:
+    reason = "too_many_connections";
+    extra = "Retry-After: 1\r\n";
+    snprintf(detail, sizeof(detail),
+             "too many connections: at most %d; try again",
+             conf->max_connections);
+    break;
+  default:
+    status = 500;
+    reason = "internal";
+    snprintf(detail, sizeof(detail), "internal error");
+    break;
   }
-  if (conn_write_response(c, status, "text/plain", NULL, msg, strlen(msg),
-                          strlen(msg), false) != 0) {
+  /* The texts above hold no quote or backslash; http-parser's might. */
+  for (char *s = detail; *s; s++)
+    if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+      *s = '\'';
+  bn = snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", detail);
+  if (bn > 0)
+    n = (size_t)bn < sizeof(body) ? (size_t)bn : sizeof(body) - 1;
+  if (conn_write_response(c, status, "application/json", extra, body, n, n,
+                          false) != 0) {
     conn_close(c);
     return;
   }
+  tell_refused(c, status, reason, detail);
   conn_linger(c);
 }
 
@@ -829,9 +982,12 @@ static void conn_process(gb__conn_t *c) {
       dispatch(c);
     } else if (e != HPE_OK) {
       int status = c->err_status;
+      const char *why = http_errno_description(e);
       if (!status)
         status = e == HPE_HEADER_OVERFLOW ? 431 : 400;
-      conn_fail(c, status);
+      else if (e == HPE_CB_headers_complete && status == 400)
+        why = "unusable request target";
+      conn_fail(c, status, why);
     }
   }
   if (c->in_off == c->in_len)
@@ -869,8 +1025,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
       return;
     }
     if (c->state == GB__CONN_READING) {
-      uv_timer_start(&c->timer, on_timer,
-                     (uint64_t)c->srv->conf.idle_timeout_ms, 0);
+      /* A request's time runs from its first byte, not from the last one
+       * read: a client trickling bytes cannot hold a connection forever. */
+      if (!c->began)
+        uv_timer_start(&c->timer, on_timer,
+                       (uint64_t)c->srv->conf.idle_timeout_ms, 0);
+      c->began = true;
       conn_process(c);
     } else {
       conn_update_reading(c);
@@ -892,6 +1052,12 @@ static void on_timer(uv_timer_t *t) {
                      (uint64_t)c->srv->conf.sse_keepalive_ms, 0);
     break;
   case GB__CONN_READING:
+    /* Idle between requests: close. Mid-request: too slow (408). */
+    if (c->began || c->cur)
+      conn_fail(c, 408, NULL);
+    else
+      conn_close(c);
+    break;
   case GB__CONN_LINGER:
     conn_close(c);
     break;
@@ -932,7 +1098,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
   if (srv->nconns >= srv->conf.max_connections) {
-    conn_fail(c, 503);
+    conn_fail(c, 503, NULL);
     return;
   }
   c->counted = true;
@@ -1201,6 +1367,7 @@ void gb_http_respond(gb_http_req_t *req, int status, const char *content_type,
     return;
   }
   c->state = GB__CONN_READING;
+  c->began = false;
   uv_timer_start(&c->timer, on_timer, (uint64_t)c->srv->conf.idle_timeout_ms,
                  0);
   conn_process(c); /* a no-op when called from inside a handler */

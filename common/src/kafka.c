@@ -21,7 +21,24 @@ struct gb_pipeline {
   uint64_t failed;    /* delivery reports, failure */
   char failure[256];
   gb_pipeline_stats_t stats;
+  /* The batch in hand: every message taken from the consumer since the last
+   * commit, in order, held[0..done) processed. Kept until committed, so that
+   * a batch a dependency failed (GB_EAGAIN) is processed on from where it
+   * stopped, neither lost nor committed. */
+  rd_kafka_message_t **held;
+  size_t nheld, held_cap, done;
+  int retrying;       /* a dependency failed: the batch waits, then goes on */
+  int backoff_ms;     /* the next wait */
+  int64_t retry_since; /* monotonic ms */
+  uint64_t retries;   /* of the batch in hand */
+  int fatal;          /* a fatal error met in a rebalance callback */
 };
+
+/* Waits between tries of a batch a dependency failed: doubling from the
+ * first to the last, so that an outage costs a few tries a second at first
+ * and one every few seconds after, never a busy loop. */
+#define RETRY_FIRST_MS 100
+#define RETRY_MAX_MS 2000
 
 /* Counts partitions reset for an out-of-range offset. librdkafka tells of
  * this only in its log; see kafka_log_cb. Shared by every handle of the
@@ -43,6 +60,10 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
   /* kafka.* options go to both the producer and the consumer of a service;
    * each ignores the other's properties, which is expected, not a warning. */
   if (strstr(buf, "will be ignored by this")) l = GB_LOG_DEBUG;
+  /* A broker connection that failed (refused, reset, timed out) is retried
+   * by librdkafka, like the transport errors of kafka_error_cb: a broker
+   * restarting must not page anyone (docs/OPERATIONS.md). */
+  if (l == GB_LOG_ERROR && strcmp(fac, "FAIL") == 0) l = GB_LOG_WARN;
   gb_log(l, "kafka.log", "fac=%s msg=%s", fac, q);
 }
 
@@ -160,10 +181,27 @@ static const char *const producer_defaults[] = {
     "message.max.bytes", "16000000",
     NULL};
 
+/* A pipeline's producer never gives a message up for time
+ * (message.timeout.ms 0: librdkafka retries until the brokers take it), so
+ * that brokers away for longer than the default 5 min stall the pipeline
+ * (uncommitted) instead of failing the batch: a worker that exits on a
+ * failed delivery leaves alerts that matcher's incident script has already
+ * recorded to a re-read that emits nothing (docs/OPERATIONS.md). Only
+ * permanent errors still fail a delivery. */
+static const char *const pipeline_producer_defaults[] = {
+    "acks", "all",
+    "enable.idempotence", "true",
+    "linger.ms", "5",
+    "compression.type", "lz4",
+    "message.max.bytes", "16000000",
+    "message.timeout.ms", "0",
+    NULL};
+
 static int producer_new(rd_kafka_t **out, const gb_config_t *cfg, void *opaque, char *errstr,
                         size_t errstr_size) {
   rd_kafka_conf_t *conf;
-  int err = conf_build(&conf, cfg, producer_defaults, errstr, errstr_size);
+  int err = conf_build(&conf, cfg, opaque ? pipeline_producer_defaults : producer_defaults,
+                       errstr, errstr_size);
   if (err) return err;
   rd_kafka_conf_set_dr_msg_cb(conf, pipeline_dr_cb);
   rd_kafka_conf_set_opaque(conf, opaque);
@@ -217,7 +255,12 @@ const char *gb_kafka_header(const rd_kafka_message_t *m, const char *name, char 
 /* ---- consumer and pipeline ---- */
 
 static void pipeline_commit(gb_pipeline_t *p);
+static void held_release(gb_pipeline_t *p);
+static void partitions_pause(gb_pipeline_t *p, int pause);
 
+/* The end of a batch: on_batch_end, every output acknowledged, the offsets
+ * committed. GB_EAGAIN from on_batch_end leaves the batch in hand (nothing
+ * committed) for a retry; any other failure is fatal. */
 static int pipeline_finish_batch(gb_pipeline_t *p) {
   if (p->conf.on_batch_end) {
     int err = p->conf.on_batch_end(p, p->conf.ud);
@@ -236,7 +279,84 @@ static int pipeline_finish_batch(gb_pipeline_t *p) {
   p->delivered = 0;
   p->queued = 0;
   pipeline_commit(p);
+  size_t n = p->nheld;
+  held_release(p);
+  if (p->retrying) {
+    p->retrying = 0;
+    partitions_pause(p, 0);
+    gb_warn("pipeline.resumed", "held_ms=%lld retries=%llu messages=%zu action=committed",
+            (long long)(gb_mono_ms() - p->retry_since), (unsigned long long)p->retries, n);
+  }
   return 0;
+}
+
+static void held_release(gb_pipeline_t *p) {
+  for (size_t i = 0; i < p->nheld; i++) rd_kafka_message_destroy(p->held[i]);
+  p->nheld = p->done = 0;
+}
+
+static int held_push(gb_pipeline_t *p, rd_kafka_message_t *m) {
+  if (p->nheld == p->held_cap) {
+    size_t cap = p->held_cap ? p->held_cap * 2 : 256;
+    rd_kafka_message_t **v = realloc(p->held, cap * sizeof(*v));
+    if (!v) return GB_ENOMEM;
+    p->held = v, p->held_cap = cap;
+  }
+  p->held[p->nheld++] = m;
+  return 0;
+}
+
+/* Pauses (or resumes) every assigned partition. Pausing drops what the
+ * consumer had fetched but not handed over; on resume it fetches again
+ * from the message after the last one handed over, which is held. */
+static void partitions_pause(gb_pipeline_t *p, int pause) {
+  rd_kafka_topic_partition_list_t *a = NULL;
+  if (rd_kafka_assignment(p->consumer, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a) return;
+  if (a->cnt > 0) {
+    if (pause) rd_kafka_pause_partitions(p->consumer, a);
+    else rd_kafka_resume_partitions(p->consumer, a);
+  }
+  rd_kafka_topic_partition_list_destroy(a);
+}
+
+static void partition_pause(gb_pipeline_t *p, const rd_kafka_message_t *m) {
+  rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(one, rd_kafka_topic_name(m->rkt), m->partition);
+  rd_kafka_pause_partitions(p->consumer, one);
+  rd_kafka_topic_partition_list_destroy(one);
+}
+
+/* A dependency failed: keep the batch, stop fetching, and try again after
+ * a wait (gb_pipeline_run). */
+static void retry_begin(gb_pipeline_t *p) {
+  if (p->retrying) return;
+  p->retrying = 1;
+  p->retries = 0;
+  p->backoff_ms = RETRY_FIRST_MS;
+  p->retry_since = gb_mono_ms();
+  partitions_pause(p, 1);
+  gb_warn("pipeline.retrying", "messages=%zu processed=%zu action=hold_uncommitted_and_retry",
+          p->nheld, p->done);
+}
+
+/* Partitions taken away while their batch waits: the next owner reads
+ * them again from the last commit, so this worker forgets them (what was
+ * processed of them may be done twice, which the outputs allow). */
+static void held_forget(gb_pipeline_t *p, const rd_kafka_topic_partition_list_t *parts) {
+  size_t keep = 0, done = 0;
+  for (size_t i = 0; i < p->nheld; i++) {
+    rd_kafka_message_t *m = p->held[i];
+    if (rd_kafka_topic_partition_list_find(parts, rd_kafka_topic_name(m->rkt), m->partition)) {
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (i < p->done) done++;
+    p->held[keep++] = m;
+  }
+  p->nheld = keep, p->done = done;
+  for (int i = 0; i < parts->cnt; i++)
+    rd_kafka_topic_partition_list_del(p->pending, parts->elems[i].topic,
+                                      parts->elems[i].partition);
 }
 
 static void pipeline_commit(gb_pipeline_t *p) {
@@ -273,9 +393,18 @@ static void pipeline_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     return;
   }
   /* Revoked: finish and commit what we hold, so the next owner starts where
-   * we stopped instead of repeating the batch. */
-  if (p && p->pending->cnt > 0 && pipeline_finish_batch(p) != 0)
-    gb_error("pipeline.revoke_flush_failed", "partitions=%d", parts->cnt);
+   * we stopped instead of repeating the batch. A batch that cannot finish
+   * for now gives up the revoked partitions, uncommitted. */
+  if (p && !p->retrying && p->nheld > 0) {
+    int e = pipeline_finish_batch(p);
+    if (e == GB_EAGAIN) {
+      retry_begin(p);
+    } else if (e) {
+      gb_error("pipeline.revoke_flush_failed", "partitions=%d", parts->cnt);
+      p->fatal = e;
+    }
+  }
+  if (p && p->retrying) held_forget(p, parts);
   if (p)
     __atomic_store_n(&p->stats.assigned, cooperative ? p->stats.assigned - parts->cnt : 0,
                      __ATOMIC_RELAXED);
@@ -486,10 +615,70 @@ static void pending_mark(gb_pipeline_t *p, const rd_kafka_message_t *m) {
   tp->offset = m->offset + 1;
 }
 
+/* The wait before the next try of a held batch: the consumer is polled (its
+ * partitions paused) so that it keeps its group membership and serves
+ * rebalances; a message that still arrives (a partition assigned meanwhile)
+ * joins the batch and its partition is paused too. */
+static void retry_wait(gb_pipeline_t *p, volatile sig_atomic_t *stop) {
+  int64_t until = gb_mono_ms() + p->backoff_ms;
+  p->backoff_ms = p->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->backoff_ms * 2;
+  for (int64_t left; !*stop && p->retrying && !p->fatal && (left = until - gb_mono_ms()) > 0;) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, left < 100 ? (int)left : 100);
+    rd_kafka_poll(p->producer, 0);
+    if (!m) continue;
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        gb_warn("kafka.consume_error", "err=%s msg=\"%s\"", rd_kafka_err2name(m->err),
+                rd_kafka_message_errstr(m));
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (held_push(p, m) != 0) {
+      /* Dropping it would skip it (the consumer fetches on after it). */
+      rd_kafka_message_destroy(m);
+      p->fatal = GB_ENOMEM;
+      return;
+    }
+    partition_pause(p, m);
+  }
+}
+
+/* Processes the held messages not processed yet, in order. 0, GB_EAGAIN
+ * (the rest stays held) or a fatal code. */
+static int held_process(gb_pipeline_t *p) {
+  while (p->done < p->nheld) {
+    const rd_kafka_message_t *m = p->held[p->done];
+    int err = p->conf.on_message(p, m, p->conf.ud);
+    if (err) return err;
+    p->stats.in++;
+    pending_mark(p, m);
+    p->done++;
+  }
+  return 0;
+}
+
+/* A held batch's next try: on from where it stopped, then its end. */
+static int batch_go_on(gb_pipeline_t *p) {
+  int err = held_process(p);
+  return err ? err : pipeline_finish_batch(p);
+}
+
 int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop) {
   int err = 0;
   while (!*stop) {
-    int n = 0;
+    if (p->fatal) {
+      err = p->fatal;
+      goto done;
+    }
+    if (p->retrying) {
+      retry_wait(p, stop);
+      if (*stop || p->fatal || !p->retrying) continue;
+      p->retries++;
+      err = batch_go_on(p);
+      if (err == GB_EAGAIN) err = 0;
+      else if (err) goto done;
+      continue;
+    }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, 100);
     /* A batch gathers input for up to batch.linger-ms: flushing and
      * committing after every short gap in the input would stall the
@@ -500,18 +689,26 @@ int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
           gb_warn("kafka.consume_error", "err=%s msg=\"%s\"", rd_kafka_err2name(m->err),
                   rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+      } else if (held_push(p, m) != 0) {
+        rd_kafka_message_destroy(m);
+        err = GB_ENOMEM;
+        goto done;
+      } else if (p->retrying || p->fatal) {
+        /* A rebalance callback inside the poll found the batch cannot
+         * finish for now: this one waits with it. */
+        partition_pause(p, m);
+        break;
       } else {
-        err = p->conf.on_message(p, m, p->conf.ud);
-        if (err) {
-          rd_kafka_message_destroy(m);
-          goto done;
+        err = held_process(p);
+        if (err == GB_EAGAIN) {
+          err = 0;
+          retry_begin(p);
+          break;
         }
-        p->stats.in++;
-        pending_mark(p, m);
-        n++;
+        if (err) goto done;
       }
-      rd_kafka_message_destroy(m);
-      if (n >= p->batch_max) break;
+      if (p->nheld >= (size_t)p->batch_max) break;
       /* The batch also ends at the deadline when input keeps coming: a
        * batch must stay short, for it is what the commit, the batch-end
        * work (matcher's Redis confirmations) and on_tick wait for. */
@@ -519,12 +716,35 @@ int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop) {
       if (left <= 0) break;
       m = rd_kafka_consumer_poll(p->consumer, left > 0 ? (int)left : 0);
     }
-    if (p->pending->cnt > 0 && (err = pipeline_finish_batch(p)) != 0) goto done;
+    if (p->retrying || p->fatal) continue;
+    if (p->nheld > 0) {
+      err = pipeline_finish_batch(p);
+      if (err == GB_EAGAIN) {
+        err = 0;
+        retry_begin(p);
+        continue;
+      }
+      if (err) goto done;
+    }
     rd_kafka_poll(p->producer, 0);
     if (p->conf.on_tick) p->conf.on_tick(p, p->conf.ud);
   }
-  err = pipeline_finish_batch(p);
+  if (p->retrying) {
+    /* Stopped while a dependency is away: nothing of the batch is
+     * committed; whoever owns the partitions next reads it again. */
+    gb_warn("pipeline.stopped_holding", "messages=%zu retries=%llu action=not_committed",
+            p->nheld, (unsigned long long)p->retries);
+  } else if (!p->fatal) {
+    err = pipeline_finish_batch(p);
+    if (err == GB_EAGAIN) {
+      gb_warn("pipeline.stopped_holding", "messages=%zu retries=0 action=not_committed", p->nheld);
+      err = 0;
+    }
+  } else {
+    err = p->fatal;
+  }
 done:
+  held_release(p);
   p->stats.offset_resets = __atomic_load_n(&offset_resets, __ATOMIC_RELAXED);
   gb_info("pipeline.stopped", "in=%llu out=%llu batches=%llu commit_errors=%llu clean=%s",
           (unsigned long long)p->stats.in, (unsigned long long)p->stats.out,
@@ -535,6 +755,8 @@ done:
   rd_kafka_consumer_close(p->consumer);
   return err;
 }
+
+int gb_pipeline_retrying(const gb_pipeline_t *p) { return p->retrying; }
 
 const gb_pipeline_stats_t *gb_pipeline_stats(const gb_pipeline_t *p) {
   ((gb_pipeline_t *)p)->stats.offset_resets = __atomic_load_n(&offset_resets, __ATOMIC_RELAXED);
@@ -556,5 +778,6 @@ void gb_pipeline_free(gb_pipeline_t *p) {
     rd_kafka_destroy(p->producer);
   }
   if (p->pending) rd_kafka_topic_partition_list_destroy(p->pending);
+  free(p->held);
   free(p);
 }

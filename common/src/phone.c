@@ -297,9 +297,12 @@ static size_t cn_area_len(const char *d, size_t n) {
   return 0;
 }
 
+/* 400 and 800 numbers are not geographic: "400" is no area code, and
+ * reading 400 xxx xxxx as one would give the number a second normal form
+ * (+864001234567 beside 4001234567). */
 static int is_cn_landline(const char *d, size_t n) {
   size_t a = cn_area_len(d, n), local;
-  if (a == 0 || n <= a || d[a] == '0') return 0;
+  if (a == 0 || n <= a || d[a] == '0' || (n == 10 && is_service(d, n))) return 0;
   local = n - a;
   return a == 2 ? local == 8 : (local == 7 || local == 8);
 }
@@ -420,6 +423,8 @@ static gb_phone_class_t cn_national(char *out, size_t out_size, const char *d,
   if (n >= 12 && d[0] == '8' && d[1] == '6') {
     const char *p = d + 2;
     size_t m = n - 2;
+    if (is_service(p, m)) /* as after +86 */
+      return emit(out, out_size, "", p, m, GB_PHONE_SERVICE, errstr, errstr_size);
     if ((c = cn_nsn_class(p, m)) != GB_PHONE_INVALID)
       return emit(out, out_size, "+86", p, m, c, errstr, errstr_size);
     if (p[0] == '0' && (c = cn_nsn_class(p + 1, m - 1)) != GB_PHONE_INVALID)

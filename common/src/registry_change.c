@@ -46,7 +46,8 @@ static int finish(gb_reg_change_t *c, char *refusal, size_t refusal_size, gb_rej
   if ((c->op == GB_REG_ADD_FAMILY || c->op == GB_REG_REMOVE_FAMILY) && !refusal[0] &&
       strcmp(c->family, c->registrant) == 0)
     snprintf(refusal, refusal_size, "family number: it is the registrant's own number");
-  if (c->has_location && (c->lat < -90 || c->lat > 90 || c->lon < -180 || c->lon > 180))
+  /* Written so that NaN (a protobuf double may hold one) is outside too. */
+  if (c->has_location && !(c->lat >= -90 && c->lat <= 90 && c->lon >= -180 && c->lon <= 180))
     return gb_reject(r, "invalid_value", "lat", "lat/lon: outside -90..90 / -180..180");
   return 0;
 }

@@ -6,6 +6,7 @@
 # down on the broker. Every wait is bounded.
 #
 #   it_init NAME            scratch dir $IT_DIR, cleanup on exit
+#   it_kafka_cluster N      the test's own N-broker cluster instead of the shared one
 #   it_topics T...          creates topics "<T>.<suffix>", sets IT_TOPIC_<T> (dots as _)
 #   it_redis                starts redis-server, sets IT_REDIS_URL
 #   it_hash_key             writes a number-hash key file, sets IT_HASH_KEY_FILE
@@ -32,6 +33,7 @@ it_cleanup() {
     gb_pid_stop "${IT_PIDS[$i]}" 10 "${IT_NAMES[$i]}" TERM >/dev/null 2>&1 || true
   done
   [ -n "${IT_REDIS_DIR:-}" ] && "$GB_ROOT/scripts/redis-stop.sh" --dir "$IT_REDIS_DIR" >/dev/null 2>&1 || true
+  [ -n "${IT_KAFKA_DIR:-}" ] && _it_kafka_cluster_stop || true
   # A sanitizer build reports at exit, into the service's log: any report
   # fails the test, whatever it asserted.
   local bad
@@ -94,8 +96,64 @@ it_topics() {
     var=IT_TOPIC_${t//./_}
     printf -v "$var" '%s' "$t.$IT_SUFFIX"
   done
-  "$GB_BUILD_DIR/tools/gb-topics" -b "$IT_BOOTSTRAP" -p "${IT_PARTITIONS:-4}" -r 1 create \
-    "${names[@]}" 2>>"$IT_DIR/topics.log" || it_fail "could not create topics"
+  # IT_REPLICATION and IT_TOPIC_CONFIG (key=value words): set by it_kafka_cluster.
+  local c conf=()
+  for c in ${IT_TOPIC_CONFIG[@]+"${IT_TOPIC_CONFIG[@]}"}; do conf+=(-c "$c"); done
+  "$GB_BUILD_DIR/tools/gb-topics" -b "$IT_BOOTSTRAP" -p "${IT_PARTITIONS:-4}" -r "${IT_REPLICATION:-1}" \
+    ${conf[@]+"${conf[@]}"} create "${names[@]}" 2>>"$IT_DIR/topics.log" || it_fail "could not create topics"
+}
+
+# it_kafka_cluster NODES [kafka-start.sh OPTION...]: this test's own cluster
+# of NODES brokers in $IT_DIR/kafka (IT_KAFKA_DIR) instead of the shared
+# one, for tests that take brokers away. Call it after it_init and before
+# it_topics: IT_BOOTSTRAP points at it, it_topics replicates to min(NODES, 3)
+# (IT_REPLICATION) with min.insync.replicas=2 on three or more nodes
+# (IT_TOPIC_CONFIG), and it_cleanup stops it, after the services (brokers
+# a test left stopped with SIGSTOP are continued first). Heap 384m a node
+# unless an option says otherwise; GB_KAFKA_JVM_OPTS defaults to the faster
+# start (kafka-start.sh), for it_kafka_node's restarts too.
+# IT_KAFKA_START_MS: how long the start took.
+it_kafka_cluster() {
+  local nodes=$1 t0
+  shift
+  IT_KAFKA_DIR=$IT_DIR/kafka
+  # Not exported: the services would read a GB_KAFKA_* variable as a
+  # librdkafka property. it_kafka_node restarts a node the same way.
+  IT_KAFKA_JVM_OPTS=${GB_KAFKA_JVM_OPTS:--XX:TieredStopAtLevel=1}
+  t0=$(gb_now_ms)
+  IT_BOOTSTRAP=$(GB_KAFKA_JVM_OPTS=$IT_KAFKA_JVM_OPTS "$GB_ROOT/scripts/kafka-start.sh" \
+    --dir "$IT_KAFKA_DIR" --nodes "$nodes" --heap 384m --topics "" "$@" 2>>"$IT_DIR/kafka-start.log") ||
+    { tail -n 40 "$IT_DIR/kafka-start.log" >&2; it_fail "the $nodes-node cluster did not start"; }
+  IT_KAFKA_START_MS=$(( $(gb_now_ms) - t0 ))
+  IT_REPLICATION=$(( nodes < 3 ? nodes : 3 ))
+  IT_TOPIC_CONFIG=()
+  [ "$nodes" -lt 3 ] || IT_TOPIC_CONFIG=(min.insync.replicas=2)
+}
+
+# it_kafka_node ARGS...: scripts/kafka-node.sh on this test's cluster
+# (it_kafka_node kill 2; it_kafka_node start 2 --wait-isr), chatter to
+# $IT_DIR/kafka-start.log.
+it_kafka_node() {
+  GB_KAFKA_JVM_OPTS=$IT_KAFKA_JVM_OPTS "$GB_ROOT/scripts/kafka-node.sh" --dir "$IT_KAFKA_DIR" "$@" \
+    2>>"$IT_DIR/kafka-start.log"
+}
+
+# it_kafka_pid ID: the pid of node ID of this test's cluster.
+it_kafka_pid() {
+  gb_kafka_node_pid "$IT_KAFKA_DIR" "$1"
+}
+
+_it_kafka_cluster_stop() {
+  local nd pid
+  for nd in "$IT_KAFKA_DIR"/node-*; do
+    pid=$(cat "$nd/pid" 2>/dev/null || true)
+    gb_pid_alive "$pid" kafka.Kafka && kill -s CONT "$pid" 2>/dev/null
+  done
+  "$GB_ROOT/scripts/kafka-stop.sh" --dir "$IT_KAFKA_DIR" --timeout 20 >>"$IT_DIR/kafka-start.log" 2>&1 ||
+    gb_log "the test's cluster in $IT_KAFKA_DIR did not stop cleanly"
+  # The brokers' data is only of use to debug a failure.
+  [ "$IT_OK" != 1 ] || rm -rf "$IT_KAFKA_DIR"/node-*/data
+  return 0
 }
 
 it_redis() {
@@ -325,4 +383,17 @@ it_no_plain_numbers() {
     fi
   done
   IT_SCANNED_KEYS=$(wc -l <"$IT_DIR/redis-keys.txt")
+}
+
+# it_admin NAME: host:port of a service's admin endpoint (ingest, matcher;
+# --admin.port=0 picks a free one), from its start line.
+it_admin() {
+  sed -n "s/.*event=$1\.started .*admin=\([0-9.]*:[0-9]*\).*/\1/p" "$IT_DIR/$1.log" | tail -1
+}
+
+# it_sse_events DEVICE EVENT: the data of every event of that type the
+# device received, one JSON a line (it_alerts gives every event's).
+it_sse_events() {
+  awk -v want="$2" '/^event: /{ev=substr($0,8)} /^data: /{if (ev==want) print substr($0,7)} /^$/{ev=""}' \
+    "$IT_DIR/$1.out" 2>/dev/null
 }

@@ -1,8 +1,11 @@
 /* The admin HTTP endpoint of a service whose main thread is busy with a
  * Kafka pipeline (ingest, matcher): a thread running its own libuv loop that
  * serves
- *   GET /healthz  200 while the process runs
- *   GET /readyz   200 when the service says it is ready, else 503
+ *   GET /healthz  200 while the process runs: {"status":"ok"}, or, while the
+ *                 process's Redis watch (gb/redis.h) finds Redis away,
+ *                 {"status":"degraded","redis":{"state":"down",...}}
+ *   GET /readyz   200 when the service says it is ready and Redis (if
+ *                 watched) answers, else 503 with the reason
  *   GET /metrics  the service's metrics, Prometheus text format */
 #ifndef GB_ADMIN_H
 #define GB_ADMIN_H

@@ -14,6 +14,7 @@
 #define GB_ERANGE (-6)    /* a value is outside its allowed range */
 #define GB_ETOOBIG (-7)   /* an input exceeds a size limit */
 #define GB_ECANCELED (-8) /* stopped on request (a signal) */
+#define GB_EAGAIN (-9)    /* a dependency is unavailable for now: try again later */
 
 /* Short stable name of a code ("einval"), for logs and metrics. */
 const char *gb_strerror(int err);

@@ -5,7 +5,9 @@
  * may be called from another thread. Limits (header bytes, body bytes,
  * connections) are enforced before the handler runs, with 431, 413 and 503;
  * more than 64 header lines is also 431, a request http-parser rejects is
- * 400, and each of these closes the connection.
+ * 400, a request not whole within idle_timeout_ms of its first byte is 408,
+ * and each of these closes the connection. Their bodies are JSON,
+ * {"error": "<what and the limit>"}, and on_refused hears of each.
  *
  * libuv writes with write(2), so the process must ignore SIGPIPE
  * (signal(SIGPIPE, SIG_IGN)) or a client that vanishes mid-write kills it.
@@ -29,15 +31,33 @@ typedef struct gb_http_server gb_http_server_t;
 typedef struct gb_http_req gb_http_req_t;
 typedef struct gb_sse gb_sse_t;
 
+/* Told, on the loop thread, of a request or connection refused before any
+ * handler saw it, once the answer is queued: status (400, 408, 413, 431,
+ * 503 or 500), a stable reason ("bad_request", "request_timeout",
+ * "body_too_large", "header_too_large", "too_many_connections",
+ * "internal"), the answer's error text and the peer's address. At most 10
+ * calls a second reach it, so that a flood cannot flood a log; suppressed
+ * counts the refusals left untold since the previous call. */
+typedef void (*gb_http_refused_fn)(void *ud, int status, const char *reason,
+                                   const char *detail, const char *peer,
+                                   unsigned long suppressed);
+
 typedef struct {
   const char *host;      /* bind address, "127.0.0.1" */
   int port;              /* 0 = any free port; see gb_http_server_port */
-  size_t max_header_bytes; /* 0 = 16 KiB; request line included; http-parser
-                              caps it at 80 KiB whatever is set here */
-  size_t max_body_bytes;   /* 0 = 1 MiB */
-  int max_connections;     /* 0 = 1024 */
+  size_t max_header_bytes; /* 0 = 16 KiB: the request's head as sent (request
+                              line, header lines and the blank line, CRLFs
+                              included; optional whitespace around values
+                              not counted); http-parser caps it at 80 KiB
+                              whatever is set here */
+  size_t max_body_bytes;   /* 0 = 1 MiB; chunked bodies too, as they arrive */
+  int max_connections;     /* 0 = 1024; SSE streams included */
   int sse_keepalive_ms;    /* comment line sent on idle SSE streams; 0 = 15000 */
-  int idle_timeout_ms;     /* closes idle keep-alive connections; 0 = 60000 */
+  int idle_timeout_ms;     /* closes idle keep-alive connections, and bounds
+                              the time from a request's first byte to its
+                              last (408); 0 = 60000 */
+  gb_http_refused_fn on_refused; /* NULL: nobody is told */
+  void *refused_ud;
 } gb_http_conf_t;
 
 /* Called on the loop thread for each request that matched a route. */
@@ -96,6 +116,29 @@ const char *gb_http_req_header(const gb_http_req_t *req, const char *name);
 const char *gb_http_req_body(const gb_http_req_t *req, size_t *len);
 /* The peer's address as text, for logs and rate limits. */
 const char *gb_http_req_peer(const gb_http_req_t *req);
+
+/**
+ * Parses the first request in buf (len bytes) without a socket or a loop,
+ * for tests and fuzzing: the parser, callbacks and limits a connection
+ * uses (conf->max_header_bytes and ->max_body_bytes, 0 or a NULL conf
+ * meaning the defaults; other members unused), but no 100 Continue is sent.
+ * When pattern is not NULL and the path matches it (gb_http_route's
+ * syntax), the request's ":name" parameters are set; otherwise it has none.
+ * The peer is "-". Any thread; nothing is shared.
+ * @returns 0 with *out (free it with gb_http_req_free; the accessors above
+ *          work on it, gb_http_respond and gb_http_sse_start do not) and
+ *          *used, the bytes the request took (pipelined bytes after it are
+ *          left alone); GB_EAGAIN when buf ends before the request does;
+ *          GB_EINVAL with *status the answer a server would refuse it with
+ *          (400, 413, 431; 500 when memory ran out) and the reason in
+ *          errstr; GB_ENOMEM (*status 500).
+ */
+int gb_http_parse(gb_http_req_t **out, size_t *used, int *status,
+                  const char *buf, size_t len, const gb_http_conf_t *conf,
+                  const char *pattern, char *errstr, size_t errstr_size);
+
+/* Frees a request from gb_http_parse; NULL-safe. */
+void gb_http_req_free(gb_http_req_t *req);
 
 /**
  * Sends the response and finishes the request (the req pointer is invalid

@@ -7,6 +7,14 @@
  * re-delivers the uncommitted input; outputs are therefore keyed and built
  * so that a repeat is harmless downstream.
  *
+ * A dependency that is away for a while (Redis) is not a crash: a callback
+ * returns GB_EAGAIN, and the pipeline keeps the batch in hand uncommitted,
+ * pauses its partitions (the consumer stays in its group), waits (100 ms
+ * doubling to 2 s) and calls on from the message that failed, or the
+ * batch's end, until it goes through; then it commits and resumes
+ * (event=pipeline.retrying once when the wait begins, pipeline.resumed with
+ * how long and how many tries when it ends).
+ *
  * A pipeline is used from one thread. */
 #ifndef GB_KAFKA_H
 #define GB_KAFKA_H
@@ -70,11 +78,15 @@ const char *gb_kafka_header(const rd_kafka_message_t *m, const char *name, char 
 typedef struct gb_pipeline gb_pipeline_t;
 
 /* Processes one input message; produce outputs with gb_pipeline_produce.
- * Return 0, or a negative code to stop the pipeline (a fatal error: the
- * batch is not committed and the service exits non-zero). */
+ * Return 0; GB_EAGAIN when a dependency is away: the same message comes
+ * again after a wait (what it did before failing must be safe to do
+ * again); or another negative code to stop the pipeline (a fatal error:
+ * the batch is not committed and the service exits non-zero). */
 typedef int (*gb_pipeline_msg_fn)(gb_pipeline_t *p, const rd_kafka_message_t *m, void *ud);
 /* Called at the end of each batch, before the producer is flushed: a place
- * to produce what was packed across messages. May be NULL. */
+ * to produce what was packed across messages. GB_EAGAIN: called again
+ * after a wait (the batch's messages are not processed again, so keep what
+ * they gathered). May be NULL. */
 typedef int (*gb_pipeline_batch_fn)(gb_pipeline_t *p, void *ud);
 
 typedef struct {
@@ -84,8 +96,9 @@ typedef struct {
   gb_pipeline_msg_fn on_message;
   gb_pipeline_batch_fn on_batch_end;
   /* Called once per turn of the loop (at least every 100 ms), between
-   * batches, also when no input came: a place for housekeeping such as
-   * reloading configuration. May be NULL. */
+   * batches, also when no input came (not while a batch waits for a
+   * retry): a place for housekeeping such as reloading configuration. May
+   * be NULL. */
   void (*on_tick)(gb_pipeline_t *p, void *ud);
   void *ud;
 } gb_pipeline_conf_t;
@@ -124,6 +137,9 @@ int gb_pipeline_produce_owned(gb_pipeline_t *p, const char *topic, int32_t parti
 int gb_pipeline_run(gb_pipeline_t *p, volatile sig_atomic_t *stop);
 
 const gb_pipeline_stats_t *gb_pipeline_stats(const gb_pipeline_t *p);
+/* Whether the batch in hand is being retried (a callback failed with
+ * GB_EAGAIN before): callbacks log their failure once, not every try. */
+int gb_pipeline_retrying(const gb_pipeline_t *p);
 /* Partitions assigned now; safe to call from any thread. */
 int gb_pipeline_assigned(const gb_pipeline_t *p);
 rd_kafka_t *gb_pipeline_producer(gb_pipeline_t *p);
