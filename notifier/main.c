@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "gb/err.h"
+#include "gb/health.h"
 #include "gb/keyring.h"
 #include "gb/log.h"
 #include "gb/numkey.h"
@@ -67,51 +68,21 @@ static const gb_opt_t notifier_opts[] = {
  * away (the watch, gb/redis.h), with the alerts waiting for it. */
 static void on_healthz(gb_http_req_t *req, void *ud) {
   notifier_t *n = ud;
-  gb_redis_health_t h;
-  gb_redis_health(&h);
-  json_t *o = json_pack(
-      "{s:s, s:{s:s, s:I, s:I, s:s, s:I, s:I, s:i}, s:I}", "status", h.up ? "ok" : "degraded",
-      "redis", "state", h.up ? "up" : "down", "down_ms", (json_int_t)h.down_ms, "down_since_ms",
-      (json_int_t)h.since_ms, "reason", h.reason, "outages", (json_int_t)h.outages,
-      "failed_calls", (json_int_t)h.failed_calls, "connections_down", h.conns_down,
-      "alerts_held", (json_int_t)notifier_consumer_held(n));
-  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-  json_decref(o);
-  if (!s) {
-    gb_http_respond(req, 200, "text/plain", NULL, "ok\n", 3);
-    return;
-  }
-  gb_http_respond(req, 200, "application/json", NULL, s, strlen(s));
-  free(s);
+  json_t *o = gb_health_json();
+  if (o) json_object_set_new(o, "alerts_held", json_integer((json_int_t)notifier_consumer_held(n)));
+  gb_health_respond(req, o);
 }
 
 /* 503 while Redis does not answer (almost every route needs it; the push
  * streams stay open but nothing new reaches them), 200 once it does. */
 static void on_readyz(gb_http_req_t *req, void *ud) {
   (void)ud;
-  gb_redis_health_t h;
-  gb_redis_health(&h);
-  char body[300];
-  int len = h.up ? snprintf(body, sizeof(body), "ready\n")
-                 : snprintf(body, sizeof(body), "redis unreachable for %lld ms: %.200s\n",
-                            (long long)h.down_ms, h.reason);
-  gb_http_respond(req, h.up ? 200 : 503, "text/plain", h.up ? NULL : "Retry-After: 2\r\n", body,
-                  (size_t)len);
+  gb_ready_respond(req, true, NULL);
 }
 
 void notifier_feed_changed(notifier_t *n, const char *station, int audited) {
   webhook_kick(n, station);
   if (audited) relay_kick(n, station);
-}
-
-/* A request or connection the HTTP server refused before any route saw it
- * (431, 413, 503, ...); at most 10 lines a second, the rest counted. */
-static void on_http_refused(void *ud, int status, const char *reason, const char *detail,
-                            const char *peer, unsigned long suppressed) {
-  char q[300];
-  (void)ud;
-  gb_warn("http.refused", "server=api status=%d reason=%s peer=%s suppressed=%lu detail=%s",
-          status, reason, peer, suppressed, gb_log_quote(q, sizeof(q), detail));
 }
 
 /* Every connection is a file descriptor. Past the process's limit libuv
@@ -177,7 +148,8 @@ int main(int argc, char **argv) {
       .max_header_bytes = (size_t)gb_config_int(cfg, "http.max-header-bytes"),
       .max_body_bytes = (size_t)gb_config_int(cfg, "http.max-body-bytes"),
       .idle_timeout_ms = (int)gb_config_int(cfg, "http.idle-timeout-ms"),
-      .on_refused = on_http_refused,
+      .on_refused = gb_health_log_refused,
+      .refused_ud = "api",
   };
   raise_fd_limit(hc.max_connections);
   if (gb_http_server_new(&n.http, n.loop, &hc, errstr, sizeof(errstr)) != 0)

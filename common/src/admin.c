@@ -4,11 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include <uv.h>
 
 #include "gb/err.h"
-#include "gb/redis.h"
+#include "gb/health.h"
 #include "gb/http.h"
 #include "gb/log.h"
 
@@ -29,29 +28,9 @@ struct gb_admin {
   void *ud;
 };
 
-/* 200 while the process runs, whatever its dependencies: the body says
- * whether it is degraded, and why (Redis, when the service watches it:
- * gb/redis.h). */
 static void on_healthz(gb_http_req_t *req, void *ud) {
   (void)ud;
-  gb_redis_health_t h;
-  gb_redis_health(&h);
-  json_t *o = json_pack("{s:s}", "status", h.watched && !h.up ? "degraded" : "ok");
-  if (o && h.watched)
-    json_object_set_new(o, "redis",
-                        json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:i}", "state",
-                                  h.up ? "up" : "down", "down_ms", (json_int_t)h.down_ms,
-                                  "down_since_ms", (json_int_t)h.since_ms, "reason", h.reason,
-                                  "outages", (json_int_t)h.outages, "failed_calls",
-                                  (json_int_t)h.failed_calls, "connections_down", h.conns_down));
-  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-  json_decref(o);
-  if (!s) {
-    gb_http_respond(req, 200, "text/plain", NULL, "ok\n", 3);
-    return;
-  }
-  gb_http_respond(req, 200, "application/json", NULL, s, strlen(s));
-  free(s);
+  gb_health_respond(req, gb_health_json());
 }
 
 /* 503 while the service says it is not ready, or while Redis (watched)
@@ -60,17 +39,8 @@ static void on_healthz(gb_http_req_t *req, void *ud) {
 static void on_readyz(gb_http_req_t *req, void *ud) {
   gb_admin_t *a = ud;
   char why[256] = "";
-  char body[300];
   bool ok = a->ready ? a->ready(a->ud, why, sizeof(why)) : true;
-  gb_redis_health_t h;
-  gb_redis_health(&h);
-  if (ok && h.watched && !h.up) {
-    ok = false;
-    snprintf(why, sizeof(why), "redis unreachable for %lld ms: %.200s", (long long)h.down_ms,
-             h.reason);
-  }
-  int n = snprintf(body, sizeof(body), "%s\n", ok ? "ready" : why);
-  gb_http_respond(req, ok ? 200 : 503, "text/plain", NULL, body, (size_t)n);
+  gb_ready_respond(req, ok, why);
 }
 
 static void on_metrics(gb_http_req_t *req, void *ud) {
@@ -83,15 +53,6 @@ static void on_metrics(gb_http_req_t *req, void *ud) {
   }
   gb_http_respond(req, 200, "text/plain; version=0.0.4", NULL, text, len);
   free(text);
-}
-
-/* A refused request or connection (431, 413, 503, ...), on the admin thread. */
-static void on_refused(void *ud, int status, const char *reason, const char *detail,
-                       const char *peer, unsigned long suppressed) {
-  char q[300];
-  (void)ud;
-  gb_warn("http.refused", "server=admin status=%d reason=%s peer=%s suppressed=%lu detail=%s",
-          status, reason, peer, suppressed, gb_log_quote(q, sizeof(q), detail));
 }
 
 static void on_stop(uv_async_t *h) {
@@ -121,7 +82,8 @@ int gb_admin_start(gb_admin_t **out, const char *host, int port, const gb_metric
                        .max_connections = ADMIN_MAX_CONNECTIONS,
                        .max_header_bytes = ADMIN_MAX_HEADER_BYTES,
                        .max_body_bytes = ADMIN_MAX_BODY_BYTES,
-                       .on_refused = on_refused};
+                       .on_refused = gb_health_log_refused,
+                       .refused_ud = "admin"};
   int err = gb_http_server_new(&a->http, &a->loop, &hc, errstr, errstr_size);
   if (err) {
     uv_loop_close(&a->loop);

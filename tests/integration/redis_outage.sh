@@ -54,28 +54,39 @@ gb_pid_alive "$redis_pid" redis-server || it_fail "no redis-server pid"
 # A failure while Redis is stopped must not leave it stopped for the cleanup.
 trap 'kill -CONT "$redis_pid" 2>/dev/null || true; it_cleanup' EXIT
 
+# A log line of NAME after its first SKIP lines.
+logged_after() { tail -n +"$(($2 + 1))" "$IT_DIR/$1.log" | grep -q -- "$3"; }
+past() { [ "$(gb_now_ms)" -gt "$1" ]; }
+# lose_reply SERVICE CONN HELD WAITS COMMAND...: pauses Redis's writes for
+# 4 s and runs COMMAND (which makes SERVICE send a write); once WAITS finds
+# that write waiting in Redis, stops Redis, waits for SERVICE to give up on
+# connection CONN and log HELD (holding its work), and resumes Redis once
+# the pause is over, so that the write runs with nobody left to hear it.
+lose_reply() {
+  local svc=$1 conn=$2 held=$3 waits=$4 tp lines
+  shift 4
+  tp=$(gb_now_ms)
+  lines=$(wc -l <"$IT_DIR/$svc.log")
+  redis-cli -p "$IT_REDIS_PORT" CLIENT PAUSE 4000 WRITE >/dev/null || it_fail "CLIENT PAUSE"
+  "$@"
+  GB_WAIT_INTERVAL=0.02 gb_wait_until 10 "$svc's write waiting in Redis" "$waits" ||
+    it_fail "$svc's write did not reach Redis during the pause"
+  kill -STOP "$redis_pid"
+  gb_wait_until 10 "$svc giving up on the write's answer" logged_after "$svc" "$lines" "event=redis.disconnected conn=$conn " ||
+    it_fail "$svc did not time out"
+  it_wait_log "$svc" "$held" 10 "$svc holding its work"
+  gb_wait_until 10 "the pause to end" past $((tp + 4100)) || it_fail "the clock"
+  kill -CONT "$redis_pid"
+}
+
 # ---- A lost reply: matcher's incident script runs, its answer never comes. ----
 # Writes are paused for 4 s (CLIENT PAUSE WRITE: reads go on), so the
 # incident script of the next call waits in Redis; Redis stops then, matcher
 # gives up on the script's answer and holds its batch, and the script runs
 # when Redis resumes, the pause over. matcher's retry finds the evidence
 # recorded: it must emit the alert all the same (resent=yes), once.
-TP=$(gb_now_ms)
-redis-cli -p "$IT_REDIS_PORT" CLIENT PAUSE 4000 WRITE >/dev/null || it_fail "CLIENT PAUSE"
-it_call c-63 $F 13900000063 300
 script_waits() { redis-cli -p "$IT_REDIS_PORT" CLIENT LIST | grep -q 'flags=b .* cmd=eval '; }
-# A log line of NAME after its first SKIP lines.
-logged_after() { tail -n +"$(($2 + 1))" "$IT_DIR/$1.log" | grep -q -- "$3"; }
-past() { [ "$(gb_now_ms)" -gt "$1" ]; }
-lines=$(wc -l <"$IT_DIR/matcher.log")
-GB_WAIT_INTERVAL=0.02 gb_wait_until 10 "matcher's incident script waiting in Redis" script_waits ||
-  it_fail "matcher's incident script did not reach Redis during the pause"
-kill -STOP "$redis_pid"
-gb_wait_until 10 "matcher giving up on the script's answer" logged_after matcher "$lines" 'event=redis.disconnected conn=pipeline ' ||
-  it_fail "matcher did not time out"
-it_wait_log matcher 'event=pipeline.retrying ' 10 "matcher holding its batch"
-gb_wait_until 10 "the pause to end" past $((TP + 4100)) || it_fail "the clock"
-kill -CONT "$redis_pid"
+lose_reply matcher pipeline 'event=pipeline.retrying ' script_waits it_call c-63 $F 13900000063 300
 it_wait_log matcher 'event=alert.emitted .*resent=yes' 20 "the alert of the script whose answer was lost"
 it_wait_alert device +8613900000063 '.revision == 1' 20 "the alert whose script's answer was lost"
 it_wait_log matcher 'event=pipeline.resumed ' 20 "matcher going on"
@@ -97,24 +108,16 @@ rule: RULE_LONG_FRAUD_CALL evidence: "on a call with fraud number $F for 5 min 0
 created_ms: $now_ms updated_ms: $now_ms count: 1 revision: 1
 protectors { registrant: "+8613900000070" station_id: "st-1" relation: "self" following: true }
 EOF2
-TP=$(gb_now_ms)
-redis-cli -p "$IT_REDIS_PORT" CLIENT PAUSE 4000 WRITE >/dev/null || it_fail "CLIENT PAUSE"
-kcat -P -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_alerts" -k st-1 -X enable.idempotence=true -X acks=all \
-  -H 'content-type=application/x-protobuf; proto=goldenbell.v1.Alert' "$IT_DIR/x.bin" 2>>"$IT_DIR/kcat.log" ||
-  it_fail "kcat could not publish the alert"
+publish_x() {
+  kcat -P -b "$IT_BOOTSTRAP" -t "$IT_TOPIC_gb_alerts" -k st-1 -X enable.idempotence=true -X acks=all \
+    -H 'content-type=application/x-protobuf; proto=goldenbell.v1.Alert' "$IT_DIR/x.bin" 2>>"$IT_DIR/kcat.log" ||
+    it_fail "kcat could not publish the alert"
+}
 store_waits() {
   redis-cli -p "$IT_REDIS_PORT" CLIENT LIST |
     awk '/ flags=b / && / cmd=evalsha / { for (i = 1; i <= NF; i++) if ($i ~ /^argv-mem=/ && substr($i, 10) + 0 > 1000) f = 1 } END { exit !f }'
 }
-lines=$(wc -l <"$IT_DIR/notifier.log")
-GB_WAIT_INTERVAL=0.02 gb_wait_until 10 "notifier's store waiting in Redis" store_waits ||
-  it_fail "notifier's store did not reach Redis during the pause"
-kill -STOP "$redis_pid"
-gb_wait_until 10 "notifier giving up on the store's answer" logged_after notifier "$lines" 'event=redis.disconnected conn=loop ' ||
-  it_fail "notifier did not time out"
-it_wait_log notifier 'event=alerts.held ' 10 "notifier holding the alert whose store timed out"
-gb_wait_until 10 "the pause to end" past $((TP + 4100)) || it_fail "the clock"
-kill -CONT "$redis_pid"
+lose_reply notifier loop 'event=alerts.held ' store_waits publish_x
 it_wait_log notifier "event=alert.pushed alert=$X .*recovered=yes" 20 "the alert the lost call stored, pushed after all"
 it_wait_alert device +8613900000070 '.revision == 1' 20 "the alert whose store's reply was lost"
 it_wait_log notifier 'event=alerts.resumed ' 20 "notifier going on"
