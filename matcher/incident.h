@@ -59,13 +59,14 @@ typedef struct {
   int64_t first_ms, last_ms;
   incident_item_t items[INCIDENT_ITEMS_MAX];
   int nitems;
-  bool resent; /* nothing new, said again for a retry (resend) */
+  bool resent; /* nothing new, said again (resend) */
   void *reply; /* owns the strings above; incident_out_free */
 } incident_out_t;
 
 /* Queues the script for the subject with keyed hash h. Returns 0 or GB_EIO
- * (one reply is owed all the same). With resend (a retry after a Redis
- * failure, which may have lost the reply of a script that ran), evidence
+ * (one reply is owed all the same). With resend (the event may have been
+ * handled before and the reply lost: a Redis failure, or a worker that
+ * died before the alert was acknowledged), evidence
  * that changes nothing is answered with the incident as it stands (action
  * 1 when at revision 1, else 2) instead of nothing new, so that the alert
  * the lost reply would have made is emitted; a copy emitted twice has the

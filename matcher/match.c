@@ -106,19 +106,20 @@ int matcher_events_match(matcher_t *mt, const rd_kafka_message_t *m) {
 }
 
 /* The candidates of the whole batch, at its end: two Redis round trips per
- * batch, not per message. */
+ * batch, not per message. Always with resend: evidence the incident has
+ * seen is answered with the incident as it stands, not with nothing, so
+ * that an event read again after a worker died between the incident
+ * script and the alert's acknowledgement (or an event ingest published
+ * twice for the same reason) still emits its alert. notifier stores and
+ * pushes a revision once; a repeat costs one message on gb.alerts. */
 int matcher_batch_end(gb_pipeline_t *p, void *ud) {
   matcher_t *mt = ud;
   (void)p;
   if (mt->cands.n == 0) return 0;
-  int err = matcher_candidates(mt, &mt->cands, mt->cands_resend);
-  if (err == GB_EAGAIN) {
-    /* Kept for the retry: the pipeline calls again without re-reading the
-     * batch's messages. */
-    mt->cands_resend = true;
-    return err;
-  }
+  /* On GB_EAGAIN the candidates are kept for the retry: the pipeline calls
+   * again without re-reading the batch's messages. */
+  int err = matcher_candidates(mt, &mt->cands, true);
+  if (err == GB_EAGAIN) return err;
   cand_list_truncate(&mt->cands, 0);
-  mt->cands_resend = false;
   return err;
 }

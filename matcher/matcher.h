@@ -48,11 +48,11 @@ typedef struct matcher {
     size_t n, cap;
   } cands; /* the batch's candidates, confirmed at its end */
   /* A Redis failure may have lost the replies of incident scripts that
-   * ran: the next try of those candidates asks the script to answer an
-   * exact repeat with the incident as it stands, so that its alert is
-   * emitted after all (incident.h). For the batch's candidates, and for
-   * the retro-hunt's (retried between batches, with backoff). */
-  bool cands_resend, retro_resend;
+   * ran: the retro-hunt's next try (between batches, with backoff) asks
+   * the script to answer an exact repeat with the incident as it stands,
+   * so that its alert is emitted after all (incident.h). The batch's
+   * candidates always ask that (match.c). */
+  bool retro_resend;
   int64_t retro_next_ms;
   int retro_backoff_ms;
   uint64_t alerts;
@@ -79,8 +79,8 @@ int cand_push(cand_list_t *cl, Goldenbell__V1__Event *ev, bool retro); /* takes 
 /* Frees the candidates from index n on (keeps the array). */
 void cand_list_truncate(cand_list_t *cl, size_t n);
 void cand_list_free(cand_list_t *cl);
-/* Confirms candidates in Redis and alerts what they show (resend: this is
- * a retry after a failure; see cands_resend). Returns 0, GB_EAGAIN (Redis
+/* Confirms candidates in Redis and alerts what they show (resend: repeats
+ * answered with the incident; see retro_resend). Returns 0, GB_EAGAIN (Redis
  * away: try the same candidates again later) or another negative code
  * (fatal). */
 int matcher_candidates(matcher_t *mt, cand_list_t *cl, bool resend);

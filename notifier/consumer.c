@@ -79,41 +79,13 @@ static void fatal(notifier_t *n, const char *why) {
   uv_stop(n->loop);
 }
 
-/* The feed entry id just before id ("<ms>-<seq>"), for reading id itself
- * with feed_replay, which reads after the id it is given. */
-static int feed_id_before(const char *id, char *out, size_t size) {
-  unsigned long long ms, seq;
-  char tail;
-  if (sscanf(id, "%llu-%llu%c", &ms, &seq, &tail) != 2) return -1;
-  if (seq > 0) snprintf(out, size, "%llu-%llu", ms, seq - 1);
-  else if (ms > 0) snprintf(out, size, "%llu-%llu", ms - 1, 18446744073709551615ULL);
-  else return -1;
-  return 0;
-}
-
-typedef struct {
-  notifier_t *n;
-  const char *station, *want;
-  const char *event;
-  int devices, pushed;
-} recover_t;
-
-static void recover_push(const char *id, const char *event, const char *json, void *ud) {
-  recover_t *rc = ud;
-  if (strcmp(id, rc->want) != 0) return;
-  rc->devices = hub_broadcast(&rc->n->hub, rc->station, id, event, json, strlen(json));
-  rc->event = strcmp(event, "alert") == 0 ? "alert" : "alert.updated";
-  rc->pushed = 1;
-}
-
-/* A retry of an alert whose last try failed after it may have been stored
- * (a reply lost to a timeout: a stopped Redis runs what it received when it
- * resumes; or the escalation after the store failed). The store now says
- * "already stored" and nothing else would push it: when the stored copy is
- * this revision and went to the feed, its feed entry is pushed now, and its
- * escalation scheduled if it still waits for one (ZADD NX: never twice).
- * A feed entry older than the failed try (by its id's time, with a second
- * for clocks) was pushed when it was stored: a re-delivered copy, skipped.
+/* An alert already stored (this revision or a later one): a re-delivery
+ * (a worker died before committing; matcher said it again after a crash),
+ * or the retry of a try whose reply was lost (doubt_since: when that try
+ * began; a stopped Redis runs what it got when it resumes). What the try
+ * that stored it may have left undone is done now: the escalation
+ * scheduled if the alert still waits for one (ZADD NX: never twice), the
+ * feed entry noted for the tails (tail.h; a stream that had it skips it).
  * 0, or GB_EIO to try again. */
 static int recover(notifier_t *n, const Goldenbell__V1__Alert *a, int64_t doubt_since) {
   char ka[GB_KEY_MAX];
@@ -125,26 +97,26 @@ static int recover(notifier_t *n, const Goldenbell__V1__Alert *a, int64_t doubt_
   }
   const redisReply *rev = r->element[0], *sid = r->element[1], *state = r->element[2];
   int err = 0;
-  char before[48];
   if (rev->type != REDIS_REPLY_STRING || strtoul(rev->str, NULL, 10) != a->revision ||
-      sid->type != REDIS_REPLY_STRING || feed_id_before(sid->str, before, sizeof(before)) != 0 ||
-      strtoll(sid->str, NULL, 10) + 1000 < doubt_since)
-    goto out; /* a later revision is stored, a registrant-only one, or one pushed before */
+      sid->type != REDIS_REPLY_STRING || !feed_id_valid(sid->str)) {
+    gb_debug("alert.duplicate", "alert=%s station=%s", a->alert_id, a->station_id);
+    goto out; /* a later revision is stored, or a registrant-only one */
+  }
   if (state->type == REDIS_REPLY_STRING && strcmp(state->str, "new") == 0 &&
       r->element[3]->type == REDIS_REPLY_NIL &&
       (err = escalation_schedule(n, a->station_id, a->alert_id, 1)) != 0)
     goto out;
-  recover_t rc = {n, a->station_id, sid->str, "alert", 0, 0};
-  if (feed_replay(n->redis, &n->keys, n->prefix, a->station_id, before, 1, recover_push, &rc) < 0) {
-    err = GB_EIO;
-    goto out;
+  notifier_feed_changed(n, a->station_id, sid->str, 0);
+  if (doubt_since && strtoll(sid->str, NULL, 10) + 1000 >= doubt_since) {
+    /* Stored by the try whose reply was lost (by its entry's time, with a
+     * second for clocks). */
+    n->alerts_pushed++;
+    gb_info("alert.pushed", "alert=%s station=%s risk=%s event=alert feed_id=%s warnings=0 "
+            "recovered=yes", a->alert_id, a->station_id, gb_risk_name(a->risk), sid->str);
+  } else {
+    gb_debug("alert.duplicate", "alert=%s station=%s feed_id=%s", a->alert_id, a->station_id,
+             sid->str);
   }
-  if (!rc.pushed) goto out; /* trimmed from the feed meanwhile */
-  n->alerts_pushed++;
-  notifier_feed_changed(n, a->station_id, 0);
-  gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d warnings=0 "
-          "recovered=yes", a->alert_id, a->station_id, gb_risk_name(a->risk), rc.event, sid->str,
-          rc.devices);
 out:
   freeReplyObject(r);
   return err;
@@ -196,30 +168,24 @@ static int handle(notifier_t *n, const rd_kafka_message_t *m, int64_t doubt_sinc
     err = stored;
     goto out;
   }
-  if (stored == 0 && doubt_since) {
+  if (stored == 0) {
     if ((err = recover(n, a, doubt_since)) != 0) goto out;
     n->alerts_in++;
     goto out;
   }
   n->alerts_in++;
-  if (stored == 0) {
-    gb_debug("alert.duplicate", "alert=%s station=%s", a->alert_id, a->station_id);
-    goto out;
-  }
   /* The officers' first sight of it starts the clock of its escalation. */
   if (st.first_push && (err = escalation_schedule(n, a->station_id, a->alert_id, 1)) != 0)
     goto out;
-  notifier_feed_changed(n, a->station_id, 0);
+  notifier_feed_changed(n, a->station_id, st.stream_id, 0);
   if (!st.stream_id[0]) {
     gb_info("alert.registrant_only", "alert=%s station=%s risk=%s warnings=%d", a->alert_id,
             a->station_id, gb_risk_name(a->risk), st.warnings);
     goto out;
   }
-  int devices = hub_broadcast(&n->hub, a->station_id, st.stream_id, st.event, json, strlen(json));
   n->alerts_pushed++;
-  gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s devices=%d warnings=%d",
-          a->alert_id, a->station_id, gb_risk_name(a->risk), st.event, st.stream_id, devices,
-          st.warnings);
+  gb_info("alert.pushed", "alert=%s station=%s risk=%s event=%s feed_id=%s warnings=%d",
+          a->alert_id, a->station_id, gb_risk_name(a->risk), st.event, st.stream_id, st.warnings);
 out:
   free(json);
   goldenbell__v1__alert__free_unpacked(a, NULL);

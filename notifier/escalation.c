@@ -134,15 +134,9 @@ static void remind(notifier_t *n, const char *member, const char *station, const
     return; /* still leased: it comes back */
   }
   if (!strcmp(r->element[0]->str, "ok") && r->elements >= 4) {
-    /* The feed holds the alert sealed, the reminder beside it (sealed.h). */
-    char *data = sealed_feed_json(&n->keys, r->element[2]->str, r->element[3]->str);
-    int devices = data ? hub_broadcast(&n->hub, station, r->element[1]->str, "alert.reminder",
-                                       data, strlen(data))
-                       : 0;
-    free(data);
-    notifier_feed_changed(n, station, 1);
-    gb_warn("alert.reminder", "alert=%s station=%s claimed_ms=%s devices=%d", id, station,
-            claimed_ms, devices);
+    notifier_feed_changed(n, station, r->element[1]->str, 1);
+    gb_warn("alert.reminder", "alert=%s station=%s claimed_ms=%s feed_id=%s", id, station,
+            claimed_ms, r->element[1]->str);
     reminder_schedule(n, station, id, claimed_ms);
   } else {
     gb_info("alert.reminder_done", "alert=%s station=%s", id, station);
@@ -178,14 +172,9 @@ static void escalate(notifier_t *n, const char *member) {
     return; /* still leased: it comes back */
   }
   if (!strcmp(r->element[0]->str, "ok") && r->elements >= 4) {
-    char *data = sealed_feed_json(&n->keys, r->element[2]->str, r->element[3]->str);
-    int devices = data ? hub_broadcast(&n->hub, station, r->element[1]->str, "alert.escalated",
-                                       data, strlen(data))
-                       : 0;
-    free(data);
-    notifier_feed_changed(n, station, 1);
-    gb_warn("alert.escalated", "alert=%s station=%s level=%d to=%s devices=%d", id, station,
-            level, to, devices);
+    notifier_feed_changed(n, station, r->element[1]->str, 1);
+    gb_warn("alert.escalated", "alert=%s station=%s level=%d to=%s feed_id=%s", id, station,
+            level, to, r->element[1]->str);
     if (level < 2) escalation_schedule(n, station, id, level + 1);
   }
   forget(n, member);

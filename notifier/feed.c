@@ -139,16 +139,35 @@ int feed_store(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const 
 }
 
 /* A feed entry id is "<ms>-<seq>"; anything else is not one of ours. */
-static int valid_id(const char *s) {
+int feed_id_valid(const char *s) {
   size_t d1 = strspn(s, "0123456789");
   if (d1 == 0 || d1 > 20 || s[d1] != '-') return 0;
   size_t d2 = strspn(s + d1 + 1, "0123456789");
   return d2 > 0 && d2 <= 20 && s[d1 + 1 + d2] == '\0';
 }
 
+int feed_id_cmp(const char *a, const char *b) {
+  unsigned long long am = 0, as = 0, bm = 0, bs = 0;
+  sscanf(a, "%llu-%llu", &am, &as);
+  sscanf(b, "%llu-%llu", &bm, &bs);
+  if (am != bm) return am < bm ? -1 : 1;
+  return as < bs ? -1 : as > bs;
+}
+
+int feed_id_before(const char *id, char *out, size_t size) {
+  unsigned long long ms, seq;
+  char tail;
+  if (sscanf(id, "%llu-%llu%c", &ms, &seq, &tail) != 2) return -1;
+  if (seq > 0) snprintf(out, size, "%llu-%llu", ms, seq - 1);
+  else if (ms > 0) snprintf(out, size, "%llu-%llu", ms - 1, 18446744073709551615ULL);
+  else return -1;
+  return 0;
+}
+
 int feed_replay(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const char *station,
-                const char *after_id, int max, feed_entry_fn fn, void *ud) {
-  if (!valid_id(after_id)) return 0;
+                const char *after_id, int max, feed_entry_fn fn, void *ud, feed_read_t *got) {
+  if (got) got->read = 0, got->last[0] = '\0';
+  if (!feed_id_valid(after_id)) return 0;
   char kf[GB_KEY_MAX], start[48];
   snprintf(start, sizeof(start), "(%s", after_id);
   redisReply *rep = gb_redis_command(r, "XRANGE %s %s + COUNT %d",
@@ -161,6 +180,10 @@ int feed_replay(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const
   for (size_t i = 0; i < rep->elements; i++) {
     redisReply *e = rep->element[i];
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
+    if (got) {
+      got->read++;
+      snprintf(got->last, sizeof(got->last), "%s", e->element[0]->str);
+    }
     const char *event = "alert", *json = NULL, *extra = NULL;
     redisReply *f = e->element[1];
     for (size_t j = 0; j + 1 < f->elements; j += 2) {

@@ -47,12 +47,29 @@ int feed_store(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const 
 /* Whether a feed event is for the devices (registrants' warnings are not). */
 int feed_for_devices(const char *event);
 
+/* Whether s is a feed entry id, "<ms>-<seq>". */
+int feed_id_valid(const char *s);
+/* Feed entry ids compare as number pairs: <0, 0, >0. */
+int feed_id_cmp(const char *a, const char *b);
+/* The id just before id, for reading id itself with feed_replay (which
+ * reads after the id it is given). 0, or -1 for a malformed or zero id. */
+int feed_id_before(const char *id, char *out, size_t size);
+
 /* Called for each feed entry after `after_id`, oldest first, at most max. */
 typedef void (*feed_entry_fn)(const char *id, const char *event, const char *json, void *ud);
 
-/* Entries are opened with kr (an entry that does not open is logged and
- * skipped). Returns the number of entries replayed, or GB_EIO. */
+/* What feed_replay read: entries of any kind (warnings and unreadable
+ * ones included), and the id of the last ("" when none). */
+typedef struct {
+  int read;
+  char last[48];
+} feed_read_t;
+
+/* Entries for the devices are opened with kr (an entry that does not open
+ * is logged and skipped) and passed to fn. Reads at most max entries of
+ * any kind; *got (may be NULL) says how many and the last one's id, to
+ * read on from. Returns the number of entries passed to fn, or GB_EIO. */
 int feed_replay(gb_redis_t *r, const gb_keyring_t *kr, const char *prefix, const char *station,
-                const char *after_id, int max, feed_entry_fn fn, void *ud);
+                const char *after_id, int max, feed_entry_fn fn, void *ud, feed_read_t *got);
 
 #endif

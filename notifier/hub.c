@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed.h"
+
 /* FNV-1a of the station name. */
 static hub_sub_t **list_of(hub_t *h, const char *station) {
   if (strcmp(station, HUB_ALL) == 0) return &h->all;
@@ -35,7 +37,8 @@ void hub_remove(hub_t *h, hub_sub_t *s) {
 }
 
 /* Sends to every stream of the list whose station matches (any, for the
- * "*" list); returns how many got it. */
+ * "*" list, without ids) and that has not had the entry; returns how many
+ * got it. */
 static int send_list(hub_sub_t *head, const char *station, const char *id, const char *event,
                      const char *data, size_t len) {
   int n = 0;
@@ -44,14 +47,18 @@ static int send_list(hub_sub_t *head, const char *station, const char *id, const
    * subscription: take next first. */
   for (hub_sub_t *s = head; s; s = next) {
     next = s->next;
-    if (station && strcmp(s->station, station) != 0) continue;
-    if (gb_sse_send(s->stream, id, event, data, len) == 0) n++;
+    if (station) {
+      if (strcmp(s->station, station) != 0) continue;
+      if (s->last[0] && feed_id_cmp(id, s->last) <= 0) continue;
+      snprintf(s->last, sizeof(s->last), "%s", id);
+    }
+    if (gb_sse_send(s->stream, station ? id : NULL, event, data, len) == 0) n++;
   }
   return n;
 }
 
-int hub_broadcast(hub_t *h, const char *station, const char *id, const char *event,
-                  const char *data, size_t len) {
+int hub_deliver(hub_t *h, const char *station, const char *id, const char *event,
+                const char *data, size_t len) {
   /* A bureau administrator's "*" stream gets every station's events,
    * without ids: each station's feed numbers its own, so no single id
    * could resume it. */

@@ -14,6 +14,7 @@
 typedef struct hub_sub {
   gb_sse_t *stream;
   char station[65];
+  char last[48]; /* the last feed entry id sent ("" none): hub_deliver skips older ones */
   struct hub_sub *prev, *next;
 } hub_sub_t;
 
@@ -33,8 +34,10 @@ typedef struct {
 hub_sub_t *hub_add(hub_t *h, gb_sse_t *stream, const char *station);
 void hub_remove(hub_t *h, hub_sub_t *s);
 
-/* Sends one event to every stream of station; returns how many got it. */
-int hub_broadcast(hub_t *h, const char *station, const char *id, const char *event,
-                  const char *data, size_t len);
+/* Sends feed entry id of station to every stream of station that was not
+ * sent it or a later one (each stream's last moves to id), and to every
+ * "*" stream (without the id). Returns how many streams got it. */
+int hub_deliver(hub_t *h, const char *station, const char *id, const char *event,
+                const char *data, size_t len);
 
 #endif

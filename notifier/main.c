@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "notifier.h"
 #include "relay.h"
+#include "tail.h"
 #include "web.h"
 #include "webhook.h"
 
@@ -80,7 +81,9 @@ static void on_readyz(gb_http_req_t *req, void *ud) {
   gb_ready_respond(req, true, NULL);
 }
 
-void notifier_feed_changed(notifier_t *n, const char *station, int audited) {
+void notifier_feed_changed(notifier_t *n, const char *station, const char *feed_id,
+                           int audited) {
+  if (feed_id && feed_id[0]) tail_note(n, station, feed_id);
   webhook_kick(n, station);
   if (audited) relay_kick(n, station);
 }
@@ -170,6 +173,7 @@ int main(int argc, char **argv) {
   if (web_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("web", errstr);
   if (relay_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("relay", errstr);
   if (webhook_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("webhook", errstr);
+  if (tail_start(&n.tail, &n, errstr, sizeof(errstr)) != 0) gb_service_die("tail", errstr);
   if (notifier_consumer_start(&n, errstr, sizeof(errstr)) != 0) gb_service_die("kafka", errstr);
   n.escalate_ms = gb_config_int(cfg, "notifier.escalate-after-s") * 1000;
   n.remind_ms = gb_config_int(cfg, "notifier.remind-after-s") * 1000;
@@ -192,11 +196,13 @@ int main(int argc, char **argv) {
   relay_stop(&n);
   webhook_stop(&n);
   gb_http_server_close(n.http);
+  tail_stop(n.tail);
   web_stop(&n);
   uv_close((uv_handle_t *)&n.sigterm, NULL);
   uv_close((uv_handle_t *)&n.sigint, NULL);
   uv_run(n.loop, UV_RUN_DEFAULT);
   uv_loop_close(n.loop);
+  tail_free(n.tail);
   gb_info("notifier.stopped", "alerts_in=%llu pushed=%llu exit=%d",
           (unsigned long long)n.alerts_in, (unsigned long long)n.alerts_pushed, n.exit_code);
   gb_redis_watch_stop();

@@ -40,6 +40,7 @@ typedef struct notifier {
   struct relay *relay;     /* relay.c: audit trails to gb.workflow and gb.intel */
   struct webhook *webhook; /* webhook.c: feeds to the push gateways; NULL: none */
   struct web *web;         /* web.c: the console's and dashboard's files */
+  struct tail *tail;       /* tail.c: the station feeds, to this worker's devices */
   /* The index's secrets (loaded at start, read-only after): the number-hash
    * key names a person's record, the keyring opens their profile
    * (api_alerts.c: who an alert is about). */
@@ -49,9 +50,12 @@ typedef struct notifier {
   uint64_t alerts_pushed;
 } notifier_t;
 
-/* A station's feed (and maybe its audit trail) has new entries: wakes the
- * outboxes that carry them (webhook.c, relay.c). */
-void notifier_feed_changed(notifier_t *n, const char *station, int audited);
+/* A station's feed (and maybe its audit trail) has new entries, the
+ * newest feed_id ("" or NULL: none for the devices): notes it for every
+ * worker's tail (tail.h), which pushes it to the devices, and wakes the
+ * outboxes that carry the streams (webhook.c, relay.c). */
+void notifier_feed_changed(notifier_t *n, const char *station, const char *feed_id,
+                           int audited);
 
 /* consumer.c: reads gb.alerts on the loop; returns 0 or a GB_E* code. */
 int notifier_consumer_start(notifier_t *n, char *errstr, size_t errstr_size);

@@ -12,6 +12,7 @@
 #include "gb/keys.h"
 #include "gb/log.h"
 #include "gb/timeparse.h"
+#include "feed.h"
 
 #define LEASE_MS 15000
 #define STATION_MAX 65
@@ -50,14 +51,6 @@ const char *outbox_field(const redisReply *entry, const char *name) {
   return NULL;
 }
 
-/* "<ms>-<seq>" ids compare as number pairs. */
-static int id_cmp(const char *a, const char *b) {
-  unsigned long long am = 0, as = 0, bm = 0, bs = 0;
-  sscanf(a, "%llu-%llu", &am, &as);
-  sscanf(b, "%llu-%llu", &bm, &bs);
-  if (am != bm) return am < bm ? -1 : 1;
-  return as < bs ? -1 : as > bs;
-}
 
 static const char release_lua[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
@@ -87,7 +80,7 @@ static void check_trimmed(outbox_t *o, const char *kstream, const char *station,
           strcmp(r->element[i]->str, "max-deleted-entry-id") != 0 ||
           r->element[i + 1]->type != REDIS_REPLY_STRING)
         continue;
-      if (id_cmp(r->element[i + 1]->str, cursor) > 0) {
+      if (feed_id_cmp(r->element[i + 1]->str, cursor) > 0) {
         atomic_fetch_add(&o->trimmed, 1);
         gb_error("outbox.trimmed", "outbox=%s station=%s cursor=%s trimmed_up_to=%s "
                  "action=carry_on_from_the_oldest_kept", o->name, station, cursor,

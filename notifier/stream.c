@@ -8,8 +8,11 @@
 
 #include "auth.h"
 #include "feed.h"
+#include "gb/keys.h"
 #include "gb/log.h"
+#include "gb/timeparse.h"
 #include "notifier.h"
+#include "tail.h"
 
 #define REPLAY_MAX 1000
 
@@ -23,6 +26,7 @@ static void on_close(gb_sse_t *s, void *ud) {
   (void)s;
   if (c->sub) {
     gb_info("stream.closed", "station=%s devices=%d", c->sub->station, c->n->hub.count - 1);
+    tail_unwatch(c->n->tail, c->sub->station);
     hub_remove(&c->n->hub, c->sub);
   }
   free(c);
@@ -30,6 +34,22 @@ static void on_close(gb_sse_t *s, void *ud) {
 
 static void replay_one(const char *id, const char *event, const char *json, void *ud) {
   gb_sse_send(ud, id, event, json, strlen(json));
+}
+
+/* The id of the feed's newest entry ("0-0" for an empty feed): a stream
+ * that resumes nothing starts after it. With Redis away, the time now
+ * stands in for it (Redis stamps entries with its clock). */
+static void feed_newest(notifier_t *n, const char *station, char *out, size_t size) {
+  char kf[GB_KEY_MAX];
+  redisReply *r = gb_redis_command(n->redis, "XREVRANGE %s + - COUNT 1",
+                                   gb_key_feed(kf, n->prefix, station));
+  if (r && r->type == REDIS_REPLY_ARRAY)
+    snprintf(out, size, "%s",
+             r->elements == 1 && r->element[0]->elements == 2 ? r->element[0]->element[0]->str
+                                                             : "0-0");
+  else
+    snprintf(out, size, "%lld-0", (long long)gb_now_ms());
+  if (r) freeReplyObject(r);
 }
 
 static int valid_station(const char *s) {
@@ -60,7 +80,8 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud) {
     return;
   }
   char resume_copy[64] = "";
-  if (resume) snprintf(resume_copy, sizeof(resume_copy), "%s", resume);
+  /* Anything but a feed id resumes nothing (the device gets what comes). */
+  if (resume && feed_id_valid(resume)) snprintf(resume_copy, sizeof(resume_copy), "%s", resume);
   c->n = n;
   gb_sse_t *s = gb_http_sse_start(req, on_close, c);
   if (!s) {
@@ -72,14 +93,23 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud) {
     gb_sse_close(s);
     return;
   }
-  /* Subscribed before replaying: on this one thread no alert can slip in
-   * between, and none is sent twice. */
+  /* What the stream has had: the entries replayed after the id it resumes
+   * from, or, resuming nothing, everything in the feed now. The tail
+   * (tail.h) sends it what comes after; hub_deliver skips what it has. */
   int replayed = 0;
-  if (resume_copy[0] && !all) {
+  char *had = c->sub->last;
+  if (all) {
+    /* every station's next events, without ids */
+  } else if (resume_copy[0]) {
+    feed_read_t got;
     replayed = feed_replay(n->redis, &n->keys, n->prefix, st, resume_copy, REPLAY_MAX,
-                           replay_one, s);
-    if (replayed < 0) gb_warn("stream.replay_failed", "station=%s", st);
+                           replay_one, s, &got);
+    if (replayed < 0) gb_warn("stream.replay_failed", "station=%s action=tail_replays", st);
+    snprintf(had, sizeof(c->sub->last), "%s", replayed >= 0 && got.read ? got.last : resume_copy);
+  } else {
+    feed_newest(n, st, had, sizeof(c->sub->last));
   }
+  tail_watch(n->tail, st, had);
   gb_info("stream.opened", "station=%s account=%s resume=%s replayed=%d devices=%d", st,
           auth.account.id, resume_copy[0] ? resume_copy : "-", replayed, n->hub.count);
 }

@@ -213,9 +213,8 @@ static int reassign(notifier_t *n, const char *id, const char *sealed, uint32_t 
     if (stored >= 0) err = 0;
     if (stored == 1 && st.first_push) escalation_schedule(n, to, id, 1);
     if (stored == 1) {
-      int devices = hub_broadcast(&n->hub, to, st.stream_id, st.event, copy, strlen(copy));
-      notifier_feed_changed(n, to, 0);
-      gb_info("alert.reassigned", "alert=%s to=%s devices=%d", id, to, devices);
+      notifier_feed_changed(n, to, st.stream_id, 0);
+      gb_info("alert.reassigned", "alert=%s to=%s feed_id=%s", id, to, st.stream_id);
     }
   }
   free(copy);
@@ -293,12 +292,11 @@ static void act(gb_http_req_t *req, notifier_t *n, const char *action) {
     respond_json(req, !strcmp(verdict, "forbidden") ? 403 : 409, o);
   } else if (r->elements >= 7) {
     const char *fid = r->element[3]->str, *data = r->element[4]->str;
-    int devices = hub_broadcast(&n->hub, station, fid, "alert.workflow", data, strlen(data));
-    notifier_feed_changed(n, station, 1);
+    notifier_feed_changed(n, station, fid, 1);
     if (!strcmp(action, "claim") && reminder_schedule(n, station, id, now) != 0)
       gb_warn("reminder.unscheduled", "alert=%s station=%s", id, station);
-    gb_info("alert.workflow", "alert=%s station=%s action=%s by=%s devices=%d", id, station,
-            action, a.account.id, devices);
+    gb_info("alert.workflow", "alert=%s station=%s action=%s by=%s feed_id=%s", id, station,
+            action, a.account.id, fid);
     if (!strcmp(r->element[1]->str, "reassigned") &&
         reassign(n, id, r->element[5]->str, (uint32_t)atoi(r->element[6]->str), data) != 0) {
       /* The old station's copy says reassigned; the new one is missing.

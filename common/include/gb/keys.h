@@ -21,6 +21,8 @@
  *   accounts, devices, tokens   see gb/accounts.h
  *   <p>feed:{st:<station>}      STREAM the station's push feed: one entry per alert
  *                                     delivery; the entry id is the SSE event id
+ *   <p>pushlog                  STREAM station and feed id of each entry, for every
+ *                                     worker's tail (notifier/tail.h)
  *
  * h is the keyed hash of the E.164 number (gb/numkey.h): numbers are never
  * key material in the clear. Fraud numbers are not citizens' data and are
