@@ -66,43 +66,9 @@ gb_log "$pool protected persons registered in $(( $(gb_now_ms) - t0 )) ms"
 
 # ---- the traffic -------------------------------------------------------------------
 
-# One call that must alert (the fraud number, 5 min, with the next protected
-# person) and one that must not, `rate` times a second, until the stop file
-# appears. hits.log: "<index> <ms sent>" per alerting call.
-traffic() {
-  local h=0 b=0 period=$((1000 / rate)) next start now callee kind
-  local tail=',"duration_s":300,"status":"final","carrier":"CMCC"}'
-  next=$(gb_now_ms)
-  while [ ! -e "$IT_DIR/traffic.stop" ] && [ "$h" -lt "$pool" ]; do
-    printf -v start '%(%Y-%m-%dT%H:%M:%SZ)T' -1
-    printf 'hit-%d|{"call_id":"hit-%d","caller":"%s","callee":"%d","start":"%s"%s\n' \
-      "$h" "$h" "$fraud" $((13900100000 + h)) "$start" "$tail"
-    echo "$h $(gb_now_ms)" >>"$IT_DIR/hits.log"
-    h=$((h + 1))
-    # Must not alert: a clean number with a protected person, the fraud
-    # number with nobody protected, two clean numbers.
-    kind=$((b % 3))
-    case $kind in
-      0) callee=$((13900100000 + (b * 7) % pool)) ;;
-      *) callee=$((13700000000 + b)) ;;
-    esac
-    printf 'bg-%d|{"call_id":"bg-%d","caller":"%s","callee":"%d","start":"%s"%s\n' \
-      "$b" "$b" "$([ "$kind" = 1 ] && echo "$fraud" || echo $((13600000000 + b)))" "$callee" "$start" "$tail"
-    b=$((b + 1))
-    echo "$b" >"$IT_DIR/background.count"
-    next=$((next + period))
-    now=$(gb_now_ms)
-    [ "$next" -le "$now" ] || sleep "$(((next - now) / 1000)).$(printf %03d $(((next - now) % 1000)))"
-  done
-}
-mkfifo "$IT_DIR/traffic.fifo"
-gb_launch "$IT_DIR/traffic-kcat.log" "$IT_DIR/traffic-kcat.pid" \
-  "${kcat_p[@]}" -t "$IT_TOPIC_gb_calls" -l "$IT_DIR/traffic.fifo"
-kcat_pid=$(cat "$IT_DIR/traffic-kcat.pid")
-IT_PIDS+=("$kcat_pid"); IT_NAMES+=(traffic-kcat)
-TZ=UTC traffic >"$IT_DIR/traffic.fifo" 2>>"$IT_DIR/traffic.err" &
-gen_pid=$!
-IT_PIDS+=("$gen_pid"); IT_NAMES+=(traffic)
+# One call that must alert and one that must not, `rate` times a second
+# (it_traffic_start, lib.sh), until it_traffic_stop.
+it_traffic_start "$rate" "$pool" "$fraud" 1
 
 # ---- what the device got -------------------------------------------------------------
 
@@ -124,7 +90,7 @@ wait_hits() {
   GB_WAIT_INTERVAL=0.5 gb_wait_until "$2" "$3" _hits_in "$1" ||
     it_fail "$3: $(hits_received "$1") of $1 alerts on the device"
 }
-hits_sent() { wc -l <"$IT_DIR/hits.log" 2>/dev/null || echo 0; }
+hits_sent() { it_hits_sent; }
 
 # ---- the services, alive -----------------------------------------------------------------
 
@@ -133,8 +99,8 @@ check_alive() {
   for s in ingest matcher notifier device; do
     gb_pid_alive "${svc_pid[$s]}" || it_fail "$s (pid ${svc_pid[$s]}) died: $(tail -n 5 "$IT_DIR/$s.log" "$IT_DIR/$s.out" 2>/dev/null | tail -n 5)"
   done
-  gb_pid_alive "$kcat_pid" || it_fail "the traffic's kcat died: $(tail -n 5 "$IT_DIR/traffic-kcat.log")"
-  gb_pid_alive "$gen_pid" || it_fail "the traffic generator stopped early: $(tail -n 5 "$IT_DIR/traffic.err")"
+  gb_pid_alive "$IT_TRAFFIC_KCAT" || it_fail "the traffic's kcat died: $(tail -n 5 "$IT_DIR/traffic-kcat.log")"
+  gb_pid_alive "$IT_TRAFFIC_GEN" || it_fail "the traffic generator stopped early: $(tail -n 5 "$IT_DIR/traffic.err")"
 }
 
 # What an orchestrator would see, once a second: notifier's /healthz (its
@@ -252,40 +218,14 @@ gb_log "caught up $((t_caught - t_resume)) ms after the resume"
 _sent_at_least() { [ "$(hits_sent)" -ge "$1" ]; }
 gb_wait_until 30 "more traffic after the catch-up" _sent_at_least $(( $(hits_sent) + 3 * rate )) ||
   it_fail "the traffic stopped"
-touch "$IT_DIR/traffic.stop"
 t_stop=$(gb_now_ms)
-gb_wait_until 10 "the traffic generator to stop" _gb_pid_gone "$gen_pid" || it_fail "the generator did not stop"
-wait "$gen_pid" || it_fail "the traffic generator failed: $(tail -n 5 "$IT_DIR/traffic.err")"
-gb_wait_until 60 "kcat to deliver the last calls and exit" _gb_pid_gone "$kcat_pid" ||
-  it_fail "the traffic's kcat did not finish"
-# Both are gone: it_cleanup must not signal whoever gets their pids next.
-for i in "${!IT_PIDS[@]}"; do
-  [ "${IT_PIDS[$i]}" = "$gen_pid" ] || [ "${IT_PIDS[$i]}" = "$kcat_pid" ] && unset 'IT_PIDS[i]' 'IT_NAMES[i]'
-done
-grep -i 'delivery failed' "$IT_DIR/traffic-kcat.log" >&2 && it_fail "kcat reported failed deliveries"
-hits=$(hits_sent)
-background=$(cat "$IT_DIR/background.count")
+it_traffic_stop
+hits=$IT_HITS background=$IT_BACKGROUND
 sent=$((hits + background))
 wait_hits "$hits" 90 "every expected alert"
 t_all=$(gb_now_ms)
 
-lag_of() { # GROUP TOPIC...: the group's lag over the topics' partitions
-  local out
-  out=$("$GB_BUILD_DIR/tools/gb-topics" -b "$IT_BOOTSTRAP" -t 5000 lag "$@" 2>>"$IT_DIR/lag.log") &&
-    [ -n "$out" ] || return 1
-  awk -F'\t' '{ s += $5 } END { print s }' <<<"$out"
-}
-lag=unknown
-_lag_zero() {
-  local i m n
-  i=$(lag_of "i$IT_SUFFIX" "$IT_TOPIC_gb_calls" "$IT_TOPIC_gb_visits") &&
-    m=$(lag_of "m$IT_SUFFIX" "$IT_TOPIC_gb_registry" "$IT_TOPIC_gb_intel" "$IT_TOPIC_gb_events") &&
-    n=$(lag_of "n$IT_SUFFIX" "$IT_TOPIC_gb_alerts") || return 1
-  lag="ingest $i, matcher $m, notifier $n"
-  [ $((i + m + n)) = 0 ]
-}
-GB_WAIT_INTERVAL=0.5 gb_wait_until 60 "every consumer group's lag to return to 0" _lag_zero ||
-  it_fail "consumer lag after 60 s: $lag"
+it_wait_lag_zero 60
 t_lag0=$(gb_now_ms)
 
 # ---- exactly once ---------------------------------------------------------------------------------
@@ -318,7 +258,7 @@ missing=$(comm -23 <(seq 0 $((hits - 1)) | sort) \
 # from the kill until the broker was back in sync, from then until the
 # brokers were continued, after that.
 awk -v k="$t_kill" -v i="$t_isr" -v r="$t_resume" '
-  FNR == NR { sent[$1] = $2; next }
+  FNR == NR { sent[$1] = $3; next }
   $1 == "alert" { n = $4; sub(/^hit-/, "", n); s = sent[n]
     print (s < k ? "before" : s < i ? "failover" : s <= r ? "freeze" : "after"), $5 - s }' \
   "$IT_DIR/hits.log" FS='\t' "$IT_DIR/alerts.tsv" >"$IT_DIR/latency.txt"

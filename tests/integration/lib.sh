@@ -397,3 +397,106 @@ it_sse_events() {
   awk -v want="$2" '/^event: /{ev=substr($0,8)} /^data: /{if (ev==want) print substr($0,7)} /^$/{ev=""}' \
     "$IT_DIR/$1.out" 2>/dev/null
 }
+
+# ---- steady traffic, for the tests of trouble (broker_trouble, chaos) ----
+
+# it_traffic_start RATE POOL FRAUD [BACKGROUND]: RATE calls a second that
+# must alert (FRAUD calls protected person i, +86 139 001 xxxxx, for 5 min;
+# the next i each time) and BACKGROUND (default 1) that must not per
+# alerting call (a clean number with a protected person, FRAUD with
+# nobody protected, two clean numbers, in turn), through one idempotent
+# kcat (acks=all), until it_traffic_stop or the POOL persons run out.
+# $IT_DIR/hits.log: "<i> <subject> <ms sent>" per alerting call;
+# it_hits_sent counts them.
+_it_traffic() {
+  local rate=$1 pool=$2 fraud=$3 bgper=$4 h=0 b=0 k period=$((1000 / $1)) next start now callee kind
+  local tail=',"duration_s":300,"status":"final","carrier":"CMCC"}'
+  next=$(gb_now_ms)
+  while [ ! -e "$IT_DIR/traffic.stop" ] && [ "$h" -lt "$pool" ]; do
+    printf -v start '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+    printf 'hit-%d|{"call_id":"hit-%d","caller":"%s","callee":"%d","start":"%s"%s\n' \
+      "$h" "$h" "$fraud" $((13900100000 + h)) "$start" "$tail"
+    echo "$h +86$((13900100000 + h)) $(gb_now_ms)" >>"$IT_DIR/hits.log"
+    h=$((h + 1))
+    for ((k = 0; k < bgper; k++)); do
+      kind=$((b % 3))
+      case $kind in
+        0) callee=$((13900100000 + (b * 7) % pool)) ;;
+        *) callee=$((13700000000 + b)) ;;
+      esac
+      printf 'bg-%d|{"call_id":"bg-%d","caller":"%s","callee":"%d","start":"%s"%s\n' \
+        "$b" "$b" "$([ "$kind" = 1 ] && echo "$fraud" || echo $((13600000000 + b)))" "$callee" "$start" "$tail"
+      b=$((b + 1))
+    done
+    echo "$b" >"$IT_DIR/background.count"
+    next=$((next + period))
+    now=$(gb_now_ms)
+    [ "$next" -le "$now" ] || sleep "$(((next - now) / 1000)).$(printf %03d $(((next - now) % 1000)))"
+  done
+}
+it_hits_sent() { wc -l <"$IT_DIR/hits.log" 2>/dev/null || echo 0; }
+it_traffic_start() {
+  echo 0 >"$IT_DIR/background.count"
+  mkfifo "$IT_DIR/traffic.fifo"
+  gb_launch "$IT_DIR/traffic-kcat.log" "$IT_DIR/traffic-kcat.pid" \
+    kcat -P -b "$IT_BOOTSTRAP" -K '|' -H content-type=application/json \
+    -X enable.idempotence=true -X acks=all -t "$IT_TOPIC_gb_calls" -l "$IT_DIR/traffic.fifo"
+  IT_TRAFFIC_KCAT=$(cat "$IT_DIR/traffic-kcat.pid")
+  IT_PIDS+=("$IT_TRAFFIC_KCAT"); IT_NAMES+=(traffic-kcat)
+  TZ=UTC _it_traffic "$1" "$2" "$3" "${4:-1}" >"$IT_DIR/traffic.fifo" 2>>"$IT_DIR/traffic.err" &
+  IT_TRAFFIC_GEN=$!
+  IT_PIDS+=("$IT_TRAFFIC_GEN"); IT_NAMES+=(traffic)
+}
+
+# it_forget_pid PID: it_cleanup no longer signals it (it ended by itself,
+# and its pid may be someone else's next).
+it_forget_pid() {
+  local i
+  for i in "${!IT_PIDS[@]}"; do
+    [ "${IT_PIDS[$i]}" = "$1" ] && unset 'IT_PIDS[i]' 'IT_NAMES[i]'
+  done
+  return 0
+}
+
+# it_traffic_stop: ends the traffic and waits until kcat delivered every
+# call. IT_HITS and IT_BACKGROUND: the calls that must and must not alert.
+it_traffic_stop() {
+  touch "$IT_DIR/traffic.stop"
+  gb_wait_until 10 "the traffic generator to stop" _gb_pid_gone "$IT_TRAFFIC_GEN" || it_fail "the generator did not stop"
+  wait "$IT_TRAFFIC_GEN" || it_fail "the traffic generator failed: $(tail -n 5 "$IT_DIR/traffic.err")"
+  gb_wait_until 60 "kcat to deliver the last calls and exit" _gb_pid_gone "$IT_TRAFFIC_KCAT" ||
+    it_fail "the traffic's kcat did not finish"
+  it_forget_pid "$IT_TRAFFIC_GEN"
+  it_forget_pid "$IT_TRAFFIC_KCAT"
+  ! grep -i 'delivery failed' "$IT_DIR/traffic-kcat.log" >&2 || it_fail "kcat reported failed deliveries"
+  IT_HITS=$(it_hits_sent)
+  IT_BACKGROUND=$(cat "$IT_DIR/background.count")
+}
+
+# it_lag GROUP TOPIC...: the consumer group's lag summed over the topics'
+# partitions (gb-topics lag).
+it_lag() {
+  local out
+  out=$("$GB_BUILD_DIR/tools/gb-topics" -b "$IT_BOOTSTRAP" -t 5000 lag "$@" 2>>"$IT_DIR/lag.log") &&
+    [ -n "$out" ] || return 1
+  awk -F'\t' '{ s += $5 } END { print s }' <<<"$out"
+}
+
+# it_wait_lag_zero SECONDS: waits until ingest's, matcher's and notifier's
+# groups (it_stack's names) have read everything; IT_LAG says the last
+# figures. IT_LAG_CHECK: a command run at each look (e.g. that no worker
+# died).
+_it_lag_zero() {
+  local i m n
+  ${IT_LAG_CHECK:-true}
+  i=$(it_lag "i$IT_SUFFIX" "$IT_TOPIC_gb_calls" "$IT_TOPIC_gb_visits") &&
+    m=$(it_lag "m$IT_SUFFIX" "$IT_TOPIC_gb_registry" "$IT_TOPIC_gb_intel" "$IT_TOPIC_gb_events") &&
+    n=$(it_lag "n$IT_SUFFIX" "$IT_TOPIC_gb_alerts") || return 1
+  IT_LAG="ingest $i, matcher $m, notifier $n"
+  [ $((i + m + n)) = 0 ]
+}
+it_wait_lag_zero() {
+  IT_LAG=unknown
+  GB_WAIT_INTERVAL=0.5 gb_wait_until "$1" "every consumer group's lag to return to 0" _it_lag_zero ||
+    it_fail "consumer lag after $1 s: $IT_LAG"
+}
