@@ -29,6 +29,10 @@
 #include "warning.h"
 
 #define DRAIN_MAX 500
+/* A drain gives the loop back after this long, even with messages left
+ * (the timer comes back at once): the pushes the tail hands over (tail.h),
+ * the API and the streams wait no longer than this for a busy consumer. */
+#define DRAIN_BUDGET_MS 5
 /* Handled alerts' offsets are committed at most this often (and when the
  * consumer idles or stops): a commit per drain was a broker request per
  * few alerts. A crash re-reads at most this much, which the idempotent
@@ -341,15 +345,18 @@ static int hold_retry(notifier_t *n) {
   return 0;
 }
 
-/* Handles what is waiting, at most DRAIN_MAX messages; returns 1 when it
- * took that many (more may wait: the caller comes back at once), or when
- * alerts wait for Redis (the timer comes back when their try is due). */
+/* Handles what is waiting, at most DRAIN_MAX messages or DRAIN_BUDGET_MS;
+ * returns 1 when it stopped at either (more may wait: the caller comes back
+ * at once), or when alerts wait for Redis (the timer comes back when their
+ * try is due). */
 static int drain(notifier_t *n) {
   if (n->stopping || n->exit_code) return 0;
   if (n->hold->n > 0 && hold_retry(n)) return 1;
   rd_kafka_message_t *m;
-  int count = 0;
-  while (count < DRAIN_MAX && (m = rd_kafka_consumer_poll(n->consumer, 0)) != NULL) {
+  int count = 0, spent = 0;
+  int64_t t0 = gb_mono_ms();
+  while (count < DRAIN_MAX && !(spent = gb_mono_ms() - t0 >= DRAIN_BUDGET_MS) &&
+         (m = rd_kafka_consumer_poll(n->consumer, 0)) != NULL) {
     if (m->err) {
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         gb_warn("kafka.consume_error", "err=%s", rd_kafka_err2name(m->err));
@@ -372,7 +379,7 @@ static int drain(notifier_t *n) {
   if (gb_mono_ms() - n->last_commit_ms >= COMMIT_INTERVAL_MS) commit(n);
   /* More may be waiting: the pipe only signals an empty queue turning
    * non-empty, so the timer comes back at once. */
-  if (count < DRAIN_MAX) return 0;
+  if (count < DRAIN_MAX && !spent) return 0;
   uv_timer_start(&n->poll_timer, on_timer_cb, 0, 0);
   return 1;
 }
