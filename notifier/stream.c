@@ -79,7 +79,7 @@ void notifier_stream_handler(gb_http_req_t *req, void *ud) {
     gb_http_respond(req, 503, "text/plain", NULL, "out of memory\n", 14);
     return;
   }
-  char resume_copy[64] = "";
+  char resume_copy[48] = ""; /* a feed id: at most 41 bytes */
   /* Anything but a feed id resumes nothing (the device gets what comes). */
   if (resume && feed_id_valid(resume)) snprintf(resume_copy, sizeof(resume_copy), "%s", resume);
   c->n = n;
