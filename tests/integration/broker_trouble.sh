@@ -289,12 +289,7 @@ count_ev() { grep -hcE "event=$1" "$IT_DIR/$2.log" || true; }
 count_err() { grep -hc "level=error" "$IT_DIR/$1.log" || true; }
 gb_log "level=error lines (a page): ingest $(count_err ingest), matcher $(count_err matcher), notifier $(count_err notifier)"
 gb_log "kafka.error warnings: ingest $(count_ev kafka.error ingest), matcher $(count_ev kafka.error matcher), notifier $(count_ev kafka.error notifier); commits failed (input read again): ingest $(count_ev pipeline.commit_failed ingest), matcher $(count_ev pipeline.commit_failed matcher), notifier $(count_ev kafka.commit_failed notifier); rebalances (partitions revoked): ingest $(count_ev kafka.revoked ingest), matcher $(count_ev kafka.revoked matcher), notifier $(count_ev kafka.revoked notifier)"
-for s in ingest matcher notifier; do
-  gb_pid_stop "${svc_pid[$s]}" 20 "$s" TERM || it_fail "$s ignored SIGTERM"
-done
-it_wait_log ingest 'event=pipeline.stopped .* clean=yes' 5 "ingest clean stop"
-it_wait_log matcher 'event=pipeline.stopped .* clean=yes' 5 "matcher clean stop"
-it_wait_log notifier 'event=notifier.stopped .* exit=0' 5 "notifier clean stop"
+it_stop_clean "${svc_pid[ingest]}" "${svc_pid[matcher]}" "${svc_pid[notifier]}"
 
 IT_OK=1
 gb_log "PASS: calls sent $sent ($hits must alert, $background must not; $in_calls on the input topic); alerts expected $hits, received $alert_events (distinct ids $distinct), duplicates $dups, updates $updates, unexpected 0; $on_events messages on gb.events, $on_alerts on gb.alerts, 0 dead letters"

@@ -500,3 +500,15 @@ it_wait_lag_zero() {
   GB_WAIT_INTERVAL=0.5 gb_wait_until "$1" "every consumer group's lag to return to 0" _it_lag_zero ||
     it_fail "consumer lag after $1 s: $IT_LAG"
 }
+
+# it_stop_clean PID_INGEST PID_MATCHER PID_NOTIFIER: SIGTERM to each, and
+# each must say it stopped cleanly (everything handled was committed).
+it_stop_clean() {
+  local pids=([0]="$1" [1]="$2" [2]="$3") names=(ingest matcher notifier) i
+  for i in 0 1 2; do
+    gb_pid_stop "${pids[$i]}" 20 "${names[$i]}" TERM || it_fail "${names[$i]} ignored SIGTERM"
+  done
+  it_wait_log ingest 'event=pipeline.stopped .* clean=yes' 5 "ingest clean stop"
+  it_wait_log matcher 'event=pipeline.stopped .* clean=yes' 5 "matcher clean stop"
+  it_wait_log notifier 'event=notifier.stopped .* exit=0' 5 "notifier clean stop"
+}
